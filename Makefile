@@ -1,0 +1,27 @@
+# Two commands for a fresh clone: `make run` and `make test`. Only Python 3.11 is needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install bench clean
+
+$(BIN)/paperwire: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(BIN)/paperwire
+
+install: $(BIN)/paperwire
+
+run: install
+	$(BIN)/paperwire run
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/search_quality.py
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

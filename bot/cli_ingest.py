@@ -1,0 +1,1 @@
+"""`paperwire ingest` and `paperwire fetch` (owned by the sources work)."""

@@ -1,0 +1,1 @@
+"""`paperwire search` (owned by the search work)."""

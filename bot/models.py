@@ -1,0 +1,217 @@
+"""Plain, frozen data shared by the core, the store and the adapters.
+
+Nothing here talks to a database or a platform: these are the words the parts use with each other.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Optional
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_VERSION = re.compile(r"v\d+$")
+
+
+def normalize_title(title: str) -> str:
+    """Lowercase, every run of non-word characters -> one space (the dev-queries convention)."""
+    return _NON_WORD.sub(" ", (title or "").lower()).strip()
+
+
+def title_key(title: str) -> str:
+    """A stable id for a paper that has no arXiv id, derived from its normalized title."""
+    return "t-" + hashlib.sha1(normalize_title(title).encode("utf-8")).hexdigest()[:12]
+
+
+def strip_version(arxiv_id: str) -> str:
+    """`2402.13214v3` -> `2402.13214`; `math/0502287v1` -> `math/0502287`."""
+    return _VERSION.sub("", (arxiv_id or "").strip())
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper, whichever source it came from. `id` is the versionless arXiv id, or `title_key` when unknown."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    arxiv_id: Optional[str] = None
+    published: Optional[str] = None  # YYYY-MM-DD (arXiv v1 / listing date)
+    hf_date: Optional[str] = None  # YYYY-MM-DD, the Hugging Face daily-papers day
+    upvotes: Optional[int] = None
+    comments: Optional[int] = None
+    categories: tuple[str, ...] = ()
+    github_repo: Optional[str] = None
+    sources: tuple[str, ...] = ()  # e.g. ("hf", "arxiv", "seed")
+    first_seen: Optional[str] = None  # ISO-8601 UTC, set by the store on first ingest
+
+    @classmethod
+    def make(cls, title: str, arxiv_id: Optional[str] = None, **fields) -> "Paper":
+        """Build a paper with its id derived the one right way."""
+        aid = strip_version(arxiv_id) if arxiv_id else None
+        return cls(id=aid or title_key(title), title=title, arxiv_id=aid or None, **fields)
+
+    @property
+    def url(self) -> str:
+        """Where a reader should land: the HF page for HF papers, else arXiv, else a title search."""
+        if self.arxiv_id and self.hf_date:
+            return f"https://huggingface.co/papers/{self.arxiv_id}"
+        if self.arxiv_id:
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        from urllib.parse import quote_plus
+
+        return "https://arxiv.org/search/?searchtype=title&query=" + quote_plus(self.title)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result: the paper, its score, and which query terms matched (for highlighting and 'why')."""
+
+    paper: Paper
+    score: float
+    matched: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What `Searcher.search` answers. `error` is a user-facing message; `note` e.g. 'Showing results for ...'."""
+
+    query: str
+    hits: tuple[Hit, ...] = ()
+    total: int = 0
+    error: Optional[str] = None
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Chat:
+    """A conversation the bot is in: a Telegram chat/channel, a Slack channel or DM, or the console."""
+
+    platform: str
+    chat_id: str
+    kind: str = "private"  # private | group | channel
+    tz: str = "UTC"
+    digest_time: str = "08:00"  # HH:MM local
+    paused: bool = False
+    active: bool = True
+    notify_empty: bool = False  # opt-in one-liner when nothing matched
+    created_at: Optional[str] = None  # ISO-8601 UTC
+    title: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.chat_id}"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button; `action` is the callback payload: short, stable across restarts, <= 64 bytes UTF-8."""
+
+    label: str
+    action: str
+    url: Optional[str] = None  # a link button instead of a callback
+
+
+@dataclass(frozen=True)
+class Card:
+    """A paper as shown in a reply: `matched` terms to highlight, `why` the topics that selected it."""
+
+    paper: Paper
+    matched: tuple[str, ...] = ()
+    why: tuple[str, ...] = ()
+    snippet: str = ""
+    buttons: tuple[Button, ...] = ()
+    show_abstract: bool = False  # render the full abstract instead of the snippet
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A platform-neutral answer. `text` is plain text (adapters escape it); cards render as paper entries.
+
+    `broadcast` asks the adapter to post visibly in the chat (Slack: not ephemeral); `footer` follows the cards.
+    """
+
+    text: str = ""
+    cards: tuple[Card, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    footer: str = ""
+    broadcast: bool = False
+    error: bool = False  # the text explains a problem with the user's input
+
+
+AdminCheck = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """The adapter's answer to "connect this channel": its id, or a user-facing reason it cannot be connected."""
+
+    chat_id: Optional[str] = None
+    title: str = ""
+    error: Optional[str] = None
+
+
+ChannelResolver = Callable[[str], Awaitable[ChannelInfo]]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One thing a user did: typed a command (`text`) or pressed a button (`action`).
+
+    `is_admin` lets the core ask the platform lazily whether the sender may change this chat's settings.
+    """
+
+    platform: str
+    chat_id: str
+    user_id: str
+    text: str = ""
+    action: Optional[str] = None
+    chat_kind: str = "private"
+    user_name: str = ""
+    chat_title: str = ""
+    is_admin: Optional[AdminCheck] = None
+    resolve_channel: Optional[ChannelResolver] = None  # "@name" -> ChannelInfo (user and bot both admins there)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A claimed, ready-to-send message for one chat: a topic digest or a trending post for `local_date`."""
+
+    claim_id: int
+    chat: Chat
+    kind: str  # "digest" | "trending"
+    local_date: str  # YYYY-MM-DD in the chat's time zone
+    reply: Reply
+    paper_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What an adapter reports after trying to send a Digest.
+
+    status: "sent" | "blocked" (bot removed/blocked, chat deleted, not in channel) | "migrated" (new_chat_id set,
+    retry later) | "retry" (temporary failure: try again on a later tick, without duplicates).
+    """
+
+    status: str
+    message_ref: Optional[str] = None
+    new_chat_id: Optional[str] = None
+    detail: str = ""
+
+
+@dataclass
+class IngestReport:
+    """Counts from one ingest: new rows, changed rows, unchanged/invalid, and why items were skipped."""
+
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def merge(self, other: "IngestReport") -> "IngestReport":
+        self.added += other.added
+        self.updated += other.updated
+        self.skipped += other.skipped
+        self.problems.extend(other.problems)
+        return self

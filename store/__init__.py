@@ -1,0 +1,27 @@
+"""The SQLite store: the only package that holds SQL. `Store(path)` opens, migrates and exposes one repo per concern."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from store.db import open_database
+
+
+class Store:
+    """One database, one connection, used from one event loop."""
+
+    def __init__(self, path: str | Path = ":memory:"):
+        from store.chats import ChatRepo
+        from store.papers import PaperRepo
+        from store.search_index import SearchRepo
+
+        self.path = str(path)
+        self.db = open_database(path)
+        self.papers = PaperRepo(self.db)
+        self.chats = ChatRepo(self.db)
+        self.search = SearchRepo(self.db)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+
+__all__ = ["Store"]

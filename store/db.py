@@ -1,0 +1,36 @@
+"""Opening the database: one connection, WAL, a busy timeout, and every migration set applied."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+# Each store module registers its own migration set here, in import order. Sets are appended to, never edited.
+MIGRATION_SETS: list[Migrations] = []
+
+
+def register(migrations: Migrations) -> Migrations:
+    if migrations not in MIGRATION_SETS:
+        MIGRATION_SETS.append(migrations)
+    return migrations
+
+
+def open_database(path: str | Path = ":memory:") -> Database:
+    """Open (creating if needed) and migrate. `check_same_thread=False`: callers serialize on one event loop."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0)
+    db = Database(conn)
+    if str(path) != ":memory:":
+        db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA busy_timeout=10000")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    # import for side effects: each module registers its migrations
+    from store import chats, papers, search_index  # noqa: F401
+
+    for migrations in MIGRATION_SETS:
+        migrations.apply(db)
+    return db

@@ -1,0 +1,326 @@
+"""Papers: one row per paper whatever its sources, an FTS5 index kept in sync by triggers, idempotent upserts."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Iterable, Iterator, Optional, Sequence
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from bot.models import IngestReport, Paper, normalize_title
+from store.db import register
+
+migrations = register(Migrations("papers"))
+
+COLUMNS = (
+    "id", "arxiv_id", "norm_title", "title", "abstract", "authors", "published", "hf_date",
+    "upvotes", "comments", "categories", "github_repo", "sources", "first_seen", "updated_at",
+)
+
+
+@migrations()
+def m001_papers(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE papers (
+            pk INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            arxiv_id TEXT UNIQUE,
+            norm_title TEXT NOT NULL,
+            title TEXT NOT NULL,
+            abstract TEXT NOT NULL DEFAULT '',
+            authors TEXT NOT NULL DEFAULT '[]',
+            published TEXT,
+            hf_date TEXT,
+            upvotes INTEGER,
+            comments INTEGER,
+            categories TEXT NOT NULL DEFAULT '[]',
+            github_repo TEXT,
+            sources TEXT NOT NULL DEFAULT '[]',
+            first_seen TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX papers_norm_title ON papers(norm_title)")
+    db.execute("CREATE INDEX papers_hf_date ON papers(hf_date, upvotes)")
+    db.execute("CREATE INDEX papers_first_seen ON papers(first_seen)")
+    db.execute("CREATE INDEX papers_published ON papers(published)")
+
+
+@migrations()
+def m002_papers_fts(db: Database) -> None:
+    # External-content FTS5: the text lives once, in `papers`; triggers keep the index in step.
+    db.execute(
+        """
+        CREATE VIRTUAL TABLE papers_fts USING fts5(
+            title, abstract, authors,
+            content='papers', content_rowid='pk',
+            tokenize="porter unicode61 remove_diacritics 2"
+        )"""
+    )
+    authors_text = "(SELECT group_concat(value, ' ') FROM json_each({}.authors))"
+    db.execute(
+        f"""CREATE TRIGGER papers_ai AFTER INSERT ON papers BEGIN
+            INSERT INTO papers_fts(rowid, title, abstract, authors)
+            VALUES (new.pk, new.title, new.abstract, {authors_text.format('new')});
+        END"""
+    )
+    db.execute(
+        f"""CREATE TRIGGER papers_ad AFTER DELETE ON papers BEGIN
+            INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors)
+            VALUES ('delete', old.pk, old.title, old.abstract, {authors_text.format('old')});
+        END"""
+    )
+    db.execute(
+        f"""CREATE TRIGGER papers_au AFTER UPDATE OF title, abstract, authors ON papers BEGIN
+            INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors)
+            VALUES ('delete', old.pk, old.title, old.abstract, {authors_text.format('old')});
+            INSERT INTO papers_fts(rowid, title, abstract, authors)
+            VALUES (new.pk, new.title, new.abstract, {authors_text.format('new')});
+        END"""
+    )
+
+
+def utcnow_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def row_to_paper(row: dict) -> Paper:
+    return Paper(
+        id=row["id"],
+        title=row["title"],
+        abstract=row["abstract"] or "",
+        authors=tuple(json.loads(row["authors"] or "[]")),
+        arxiv_id=row["arxiv_id"],
+        published=row["published"],
+        hf_date=row["hf_date"],
+        upvotes=row["upvotes"],
+        comments=row["comments"],
+        categories=tuple(json.loads(row["categories"] or "[]")),
+        github_repo=row["github_repo"],
+        sources=tuple(json.loads(row["sources"] or "[]")),
+        first_seen=row["first_seen"],
+    )
+
+
+def _merge(old: dict, new: Paper) -> dict:
+    """New values refresh old ones; first_seen, the earliest HF day and the first published date are kept."""
+    merged = dict(old)
+    merged["title"] = new.title or old["title"]
+    merged["norm_title"] = normalize_title(merged["title"])
+    if new.abstract:
+        merged["abstract"] = new.abstract
+    if new.authors:
+        merged["authors"] = json.dumps(list(new.authors), ensure_ascii=False)
+    if new.arxiv_id and not old["arxiv_id"]:
+        merged["arxiv_id"] = new.arxiv_id
+    merged["published"] = old["published"] or new.published
+    if new.hf_date:
+        merged["hf_date"] = min(filter(None, [old["hf_date"], new.hf_date]))
+    if new.upvotes is not None:
+        merged["upvotes"] = new.upvotes
+    if new.comments is not None:
+        merged["comments"] = new.comments
+    if new.categories:
+        merged["categories"] = json.dumps(list(new.categories))
+    if new.github_repo:
+        merged["github_repo"] = new.github_repo
+    sources = list(json.loads(old["sources"] or "[]"))
+    sources += [s for s in new.sources if s not in sources]
+    merged["sources"] = json.dumps(sources)
+    return merged
+
+
+def _new_row(p: Paper, now: str) -> dict:
+    return {
+        "id": p.id,
+        "arxiv_id": p.arxiv_id,
+        "norm_title": normalize_title(p.title),
+        "title": p.title,
+        "abstract": p.abstract or "",
+        "authors": json.dumps(list(p.authors), ensure_ascii=False),
+        "published": p.published,
+        "hf_date": p.hf_date,
+        "upvotes": p.upvotes,
+        "comments": p.comments,
+        "categories": json.dumps(list(p.categories)),
+        "github_repo": p.github_repo,
+        "sources": json.dumps(list(p.sources)),
+        "first_seen": p.first_seen or now,
+        "updated_at": now,
+    }
+
+
+class PaperRepo:
+    """All SQL about papers."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
+        cur = self.db.execute(sql, list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def upsert_many(self, papers: Iterable[Paper], now: Optional[str] = None, batch: int = 2000) -> IngestReport:
+        """Insert or merge papers. Same arXiv id -> one row; a title-only paper merges with its titled twin."""
+        now = now or utcnow_iso()
+        report = IngestReport()
+        chunk: list[Paper] = []
+        for p in papers:
+            chunk.append(p)
+            if len(chunk) >= batch:
+                report.merge(self._upsert_chunk(chunk, now))
+                chunk = []
+        if chunk:
+            report.merge(self._upsert_chunk(chunk, now))
+        return report
+
+    def _upsert_chunk(self, papers: list[Paper], now: str) -> IngestReport:
+        report = IngestReport()
+        valid = []
+        for p in papers:
+            if not p.title or not normalize_title(p.title):
+                report.skipped += 1
+                report.problems.append(f"skipped a paper without a title (id {p.id!r})")
+            else:
+                valid.append(p)
+        with self.db.conn:
+            by_id: dict[str, dict] = {}
+            by_title: dict[str, dict] = {}
+            ids = list({p.arxiv_id for p in valid if p.arxiv_id} | {p.id for p in valid})
+            titles = list({normalize_title(p.title) for p in valid})
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                for row in self._rows(
+                    f"SELECT * FROM papers WHERE id IN ({marks}) OR arxiv_id IN ({marks})", part + part
+                ):
+                    by_id[row["id"]] = row
+                    if row["arxiv_id"]:
+                        by_id[row["arxiv_id"]] = row
+            for i in range(0, len(titles), 500):
+                part = titles[i : i + 500]
+                marks = ",".join("?" * len(part))
+                for row in self._rows(f"SELECT * FROM papers WHERE norm_title IN ({marks})", part):
+                    by_title.setdefault(row["norm_title"], row)
+            inserts: list[dict] = []
+            inserted_ids: set[str] = set()
+            updates: dict[str, dict] = {}
+            for p in valid:
+                nt = normalize_title(p.title)
+                old = by_id.get(p.arxiv_id or p.id)
+                if old is None:
+                    twin = by_title.get(nt)
+                    # merge by title only when it cannot join two different arXiv papers
+                    if twin is not None and (not p.arxiv_id or not twin["arxiv_id"]):
+                        old = twin
+                if old is None:
+                    row = _new_row(p, now)
+                    inserts.append(row)
+                    inserted_ids.add(row["id"])
+                    by_id[row["id"]] = row
+                    by_title.setdefault(nt, row)
+                    report.added += 1
+                    continue
+                merged = _merge(old, p)
+                if any(merged[k] != old[k] for k in COLUMNS if k != "updated_at"):
+                    merged["updated_at"] = now
+                    old.update(merged)  # a row inserted in this chunk is updated in place before its INSERT
+                    if old["id"] not in inserted_ids:
+                        updates[old["id"]] = old
+                    report.updated += 1
+                else:
+                    report.skipped += 1
+                if merged["arxiv_id"]:
+                    by_id[merged["arxiv_id"]] = old
+            if inserts:
+                cols = ",".join(COLUMNS)
+                marks = ",".join("?" * len(COLUMNS))
+                self.db.conn.executemany(
+                    f"INSERT INTO papers ({cols}) VALUES ({marks})", [[r[c] for c in COLUMNS] for r in inserts]
+                )
+            if updates:
+                sets = ",".join(f"{c}=?" for c in COLUMNS if c != "id")
+                self.db.conn.executemany(
+                    f"UPDATE papers SET {sets} WHERE id=?",
+                    [[r[c] for c in COLUMNS if c != "id"] + [r["id"]] for r in updates.values()],
+                )
+        return report
+
+    def get(self, paper_id: str) -> Optional[Paper]:
+        rows = self._rows("SELECT * FROM papers WHERE id=? OR arxiv_id=? LIMIT 1", [paper_id, paper_id])
+        return row_to_paper(rows[0]) if rows else None
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, Paper]:
+        out: dict[str, Paper] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for row in self._rows(f"SELECT * FROM papers WHERE id IN ({marks})", part):
+                out[row["id"]] = row_to_paper(row)
+        return out
+
+    def by_pks(self, pks: Sequence[int]) -> dict[int, Paper]:
+        """Papers by internal rowid (the FTS rowid), for the search module."""
+        out: dict[int, Paper] = {}
+        pks = list(pks)
+        for i in range(0, len(pks), 500):
+            part = pks[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for row in self._rows(f"SELECT * FROM papers WHERE pk IN ({marks})", part):
+                out[row["pk"]] = row_to_paper(row)
+        return out
+
+    def first_seen_between(self, start: str, end: str) -> list[Paper]:
+        """Papers first ingested in [start, end) (ISO UTC strings)."""
+        return [
+            row_to_paper(r)
+            for r in self._rows(
+                "SELECT * FROM papers WHERE first_seen >= ? AND first_seen < ? ORDER BY first_seen", [start, end]
+            )
+        ]
+
+    def latest_hf_day(self) -> Optional[str]:
+        rows = self._rows("SELECT max(hf_date) AS d FROM papers")
+        return rows[0]["d"] if rows else None
+
+    def trending(self, hf_day: Optional[str] = None, limit: int = 10) -> list[Paper]:
+        """The top papers of one Hugging Face day (default: the latest) by upvotes."""
+        day = hf_day or self.latest_hf_day()
+        if not day:
+            return []
+        return [
+            row_to_paper(r)
+            for r in self._rows(
+                "SELECT * FROM papers WHERE hf_date=? ORDER BY coalesce(upvotes,0) DESC, comments DESC, id LIMIT ?",
+                [day, limit],
+            )
+        ]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM papers").fetchone()[0]
+
+    def iter_all(self) -> Iterator[Paper]:
+        for r in self._rows("SELECT * FROM papers ORDER BY pk"):
+            yield row_to_paper(r)
+
+    def stats(self) -> dict:
+        """Counts, date ranges and sources, for `paperwire stats`."""
+        row = self._rows(
+            """SELECT count(*) AS papers, count(arxiv_id) AS with_arxiv_id, count(hf_date) AS on_hf,
+                      min(published) AS published_min, max(published) AS published_max,
+                      min(hf_date) AS hf_min, max(hf_date) AS hf_max,
+                      min(first_seen) AS first_seen_min, max(first_seen) AS first_seen_max
+               FROM papers"""
+        )[0]
+        sources = {
+            r["s"]: r["n"]
+            for r in self._rows(
+                "SELECT j.value AS s, count(*) AS n FROM papers, json_each(papers.sources) j GROUP BY j.value"
+            )
+        }
+        row["sources"] = sources
+        return row
