@@ -1,11 +1,12 @@
 """The `paperwire` console script: the core CLI plus the commands that start platforms (`chat`, `run`)."""
 from __future__ import annotations
 
+from adapters.wiring import open_store
 from bot.cli import cli
 
 
 def main() -> None:
-    cli(prog_name="paperwire")
+    cli(prog_name="paperwire", obj=open_store)
 
 
 if __name__ == "__main__":

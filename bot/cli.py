@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Callable
 
 import click
 
@@ -14,18 +15,20 @@ from bot.config import Settings
 
 
 class Context:
-    """Lazily opens the store so `--help` never touches the database."""
+    """Lazily opens the store so `--help` never touches the database.
 
-    def __init__(self, settings: Settings):
+    `open_store(settings)` is injected by the entry point (`adapters/cli.py`): `bot/` never imports the store.
+    """
+
+    def __init__(self, settings: Settings, open_store: Callable[[Settings], object]):
         self.settings = settings
+        self._open_store = open_store
         self._store = None
 
     @property
     def store(self):
         if self._store is None:
-            from bot.seeding import open_store
-
-            self._store = open_store(self.settings)
+            self._store = self._open_store(self.settings)
         return self._store
 
 
@@ -41,7 +44,9 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
     logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs URLs, and PTB's URLs hold the token
-    ctx.obj = Context(settings)
+    if not callable(ctx.obj):
+        raise click.UsageError("paperwire must be started through its entry point (adapters.cli:main)")
+    ctx.obj = Context(settings, ctx.obj)
 
 
 @cli.command()
