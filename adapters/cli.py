@@ -1,8 +1,11 @@
 """The `paperwire` console script: the core CLI plus the commands that start platforms (`chat`, `run`)."""
 from __future__ import annotations
 
+from adapters.runner import run_command
 from adapters.wiring import open_store
 from bot.cli import cli
+
+cli.add_command(run_command)
 
 
 def main() -> None:

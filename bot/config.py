@@ -18,6 +18,7 @@ class Settings:
 
     db_path: str = "paperwire.db"
     seeds_dir: Optional[str] = None  # default: the repository's seeds/
+    host: str = "0.0.0.0"
     port: int = 3000
     # sources
     hf_endpoint: str = "https://huggingface.co"
@@ -51,6 +52,7 @@ class Settings:
         return cls(
             db_path=e.get("PAPERWIRE_DB") or "paperwire.db",
             seeds_dir=e.get("PAPERWIRE_SEEDS") or None,
+            host=e.get("HOST") or "0.0.0.0",
             port=int(e.get("PORT") or 3000),
             hf_endpoint=(e.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/"),
             arxiv_api_url=e.get("ARXIV_API_URL") or "https://export.arxiv.org/api/query",
