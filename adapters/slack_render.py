@@ -1,0 +1,165 @@
+"""Reply -> Slack Block Kit, within Slack's limits.
+
+Why a module of its own: the limits are easy to break and silent until a real workspace rejects a message
+(`invalid_blocks`, `msg_blocks_too_long`). Everything here is pure (dicts in, dicts out) so it is tested without Slack:
+<= 50 blocks per message, section text <= 3000 chars, a message total well under Slack's ~12k, mrkdwn-escaped text
+(`&`, `<`, `>` only), a plain `text` fallback for notifications, and long replies split into several messages.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable, Sequence
+
+from bot.models import Button, Card, Reply
+from bot.render import highlight_spans, short_authors, snippet, truncate
+
+MAX_BLOCKS = 50  # per message (Block Kit)
+MAX_HOME_BLOCKS = 100  # per App Home view
+SECTION_CHARS = 3000  # text of one section / context element
+MESSAGE_CHARS = 10_000  # our budget for one message's serialized blocks: Slack rejects around 12-13k
+BUTTON_LABEL = 75  # plain_text of a button
+ACTIONS_PER_BLOCK = 25
+ACTION_PREFIX = "pw"  # action_id prefix: Slack wants unique ids per message; the value carries Button.action
+
+
+def escape(text: str) -> str:
+    """mrkdwn escaping: Slack only treats `&`, `<`, `>` as control characters."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Slash-command text arrives HTML-escaped; the core wants what the user typed."""
+    return (text or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def bold_matches(text: str, terms: Sequence[str]) -> str:
+    """Escape `text` and wrap the matched words in mrkdwn `*bold*`."""
+    return "".join(f"*{escape(piece)}*" if hit else escape(piece) for piece, hit in highlight_spans(text, terms))
+
+
+def _link(url: str, label: str) -> str:
+    # `|` separates URL and label in a Slack link; keep the label unambiguous
+    return f"<{url}|{escape(label).replace('|', '¦')}>"
+
+
+def card_text(card: Card) -> str:
+    """One paper as mrkdwn: linked bold title, short authors · date · upvotes, snippet with matches in bold."""
+    p = card.paper
+    meta = [escape(short_authors(p.authors))] if p.authors else []
+    if p.hf_date or p.published:
+        meta.append(p.hf_date or p.published)
+    if p.upvotes is not None:
+        meta.append(f"▲ {p.upvotes}")
+    lines = [f"*{_link(p.url, truncate(p.title, 300))}*"]
+    if meta:
+        lines.append(" · ".join(meta))
+    body = p.abstract if card.show_abstract else (card.snippet or snippet(p, card.matched))
+    head = "\n".join(lines)
+    if body:
+        lines.append(bold_matches(truncate(body, SECTION_CHARS - len(head) - 200), card.matched))
+    if card.why:
+        lines.append("_Matched: " + escape(", ".join(card.why)) + "_")
+    return truncate("\n".join(lines), SECTION_CHARS)
+
+
+def _section(mrkdwn: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def text_sections(text: str) -> list[dict]:
+    """Plain text -> escaped sections of <= 3000 chars, cut at line breaks where possible."""
+    out, current = [], ""
+    for line in escape(text).split("\n"):
+        while len(line) > SECTION_CHARS:  # a single monster line: hard cut
+            if current:
+                out.append(current)
+                current = ""
+            out.append(line[:SECTION_CHARS])
+            line = line[SECTION_CHARS:]
+        if current and len(current) + 1 + len(line) > SECTION_CHARS:
+            out.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current.strip():
+        out.append(current)
+    return [_section(s) for s in out]
+
+
+def button_element(button: Button, index: int) -> dict:
+    el = {"type": "button", "action_id": f"{ACTION_PREFIX}:{index}",
+          "text": {"type": "plain_text", "text": truncate(button.label, BUTTON_LABEL), "emoji": True}}
+    if button.action:
+        el["value"] = button.action
+    if button.url:
+        el["url"] = button.url
+    return el
+
+
+def actions_blocks(buttons: Sequence[Button], start: int = 0) -> list[dict]:
+    blocks = []
+    for i in range(0, len(buttons), ACTIONS_PER_BLOCK):
+        chunk = buttons[i : i + ACTIONS_PER_BLOCK]
+        blocks.append({"type": "actions",
+                       "elements": [button_element(b, start + i + j) for j, b in enumerate(chunk)]})
+    return blocks
+
+
+def _units(reply: Reply) -> list[list[dict]]:
+    """The reply as indivisible groups of blocks (a card stays with its buttons)."""
+    units = [[s] for s in text_sections(reply.text)] if reply.text else []
+    counter = 0
+    for card in reply.cards:
+        unit = [_section(card_text(card))]
+        if card.buttons:
+            unit += actions_blocks(card.buttons, counter)
+            counter += len(card.buttons)
+        units.append(unit)
+    if reply.footer:
+        units.append([{"type": "context", "elements": [{"type": "mrkdwn",
+                                                        "text": truncate(escape(reply.footer), SECTION_CHARS)}]}])
+    if reply.buttons:
+        units.append(actions_blocks(reply.buttons, 1000))
+    return units
+
+
+def _size(blocks: Iterable[dict]) -> int:
+    return sum(len(json.dumps(b, ensure_ascii=False)) for b in blocks)
+
+
+def fallback_text(reply: Reply) -> str:
+    """The notification / screen-reader text Slack shows when blocks cannot be."""
+    parts = [reply.text] if reply.text else []
+    parts += [f"• {c.paper.title}" for c in reply.cards[:10]]
+    return truncate(escape("\n".join(parts) or "Paperwire"), SECTION_CHARS)
+
+
+def reply_messages(reply: Reply) -> list[dict]:
+    """Reply -> one or more `{"text", "blocks"}` payloads, each within the block and size limits, in order."""
+    messages: list[list[dict]] = []
+    current: list[dict] = []
+    for unit in _units(reply):
+        if current and (len(current) + len(unit) > MAX_BLOCKS or _size(current) + _size(unit) > MESSAGE_CHARS):
+            messages.append(current)
+            current = []
+        current.extend(unit)
+    if current or not messages:
+        messages.append(current)
+    text = fallback_text(reply)
+    out = []
+    for i, blocks in enumerate(messages):
+        payload = {"text": text if i == 0 else f"{text[:200]} (continued)"}
+        if blocks:
+            payload["blocks"] = blocks
+        out.append(payload)
+    return out
+
+
+def home_view(reply: Reply, title: str = "Paperwire") -> dict:
+    """The App Home tab: a header and the overview reply, cut to the 100-block limit of a view."""
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
+    for unit in _units(reply):
+        if len(blocks) + len(unit) > MAX_HOME_BLOCKS:
+            break
+        blocks.extend(unit)
+    return {"type": "home", "blocks": blocks}
