@@ -12,8 +12,8 @@ load, and every good paper of a file still comes through.
 from __future__ import annotations
 
 import gzip
-import io
 import json
+import re
 import zlib
 from datetime import date
 from pathlib import Path
@@ -23,6 +23,13 @@ from bot.models import Paper
 from bot.sources.common import Problems, date_in_name
 
 FORMATS = ("arxiv-atom", "hf-json", "jsonl", "seed-page")
+HEAD = 1 << 16  # bytes looked at to detect a format
+_LIST_WRAPPER = re.compile(r'^\{\s*("(status|date|count)"\s*:\s*[^\[{]*?,\s*)*"(data|papers|items)"\s*:\s*\[')
+
+
+def hf_wrapper_keys(doc: dict) -> bool:
+    """`{"status", "date", "count", "data": [...]}`: an archived HF response, not a JSONL row."""
+    return any(isinstance(doc.get(k), list) for k in ("data", "papers", "items"))
 
 
 def detect_format(head: bytes | str, name: str = "") -> Optional[str]:
@@ -36,17 +43,17 @@ def detect_format(head: bytes | str, name: str = "") -> Optional[str]:
     if text.startswith("["):
         return "hf-json"
     if text.startswith("{"):
-        first, _, rest = text.partition("\n")
-        # one object per line -> JSONL; one pretty-printed or single-line document -> HF JSON
         if lower.endswith((".jsonl", ".ndjson")):
             return "jsonl"
-        if lower.endswith(".json"):
-            return "hf-json"
-        try:
-            json.loads(first)
-            return "jsonl"
-        except ValueError:
-            return "hf-json"
+        first, newline, _ = text.partition("\n")
+        if newline:  # a complete first line: one object per line -> JSONL, else one (pretty-printed) document
+            try:
+                row = json.loads(first)
+            except ValueError:
+                return "hf-json"
+            return "hf-json" if isinstance(row, dict) and hf_wrapper_keys(row) else "jsonl"
+        # the first line is longer than the head: a one-line document wraps its list, a row does not
+        return "hf-json" if _LIST_WRAPPER.match(text) else "jsonl"
     if lower.endswith((".xml", ".atom")):
         return "arxiv-atom"
     if lower.endswith((".jsonl", ".ndjson")):
@@ -87,22 +94,22 @@ def load_bytes(data: bytes, name: str = "", problems: Optional[list] = None,
             sink.add(f"corrupt gzip data ({e})")
             return iter(())
         name = name.removesuffix(".gz")
-    fmt = detect_format(data[:4096], name)
+    fmt = detect_format(data[:HEAD], name)
     if fmt is None:
         sink.add("unknown format (expected arXiv Atom XML, HF JSON, JSON Lines or a seed page)")
         return iter(())
     return _parse(fmt, data, problems, name, today)
 
 
-def _stream_jsonl(path: Path, problems: Optional[list]) -> Iterator[Paper]:
+def _stream_jsonl(path: Path, problems: Optional[list], gz: bool) -> Iterator[Paper]:
     """Large (gzipped) JSONL is streamed line by line instead of read whole: the 80k corpus is 137 MB unpacked."""
     from bot.sources.jsonl import parse_lines
 
-    opener = gzip.open if path.name.endswith(".gz") else open
+    opener = gzip.open if gz else open
     sink = Problems(problems, path.name)
     try:
         with opener(path, "rb") as f:
-            yield from parse_lines(io.BufferedReader(f, 1 << 20), problems, path.name)
+            yield from parse_lines(f, problems, path.name.removesuffix(".gz"))
     except (OSError, EOFError, zlib.error) as e:
         sink.add(f"stopped reading: corrupt data ({e})")
 
@@ -114,17 +121,17 @@ def load_path(path: str | Path, problems: Optional[list] = None, today: Optional
     """
     path = Path(path)
     with open(path, "rb") as f:
-        head = f.read(4096)
+        head = f.read(HEAD)
     if head[:2] == b"\x1f\x8b":
         try:
             with gzip.open(path, "rb") as g:
-                inner = g.read(4096)
+                inner = g.read(HEAD)
         except (OSError, EOFError, zlib.error):
             inner = None
         if inner is not None and detect_format(inner, path.name) == "jsonl":
-            return _stream_jsonl(path, problems)
+            return _stream_jsonl(path, problems, gz=True)
     elif detect_format(head, path.name) == "jsonl":
-        return _stream_jsonl(path, problems)
+        return _stream_jsonl(path, problems, gz=False)
     return load_bytes(path.read_bytes(), path.name, problems, today)
 
 
