@@ -8,14 +8,23 @@ CONTRACT (adapters rely on exactly this):
 - `core.due_digests(now=None) -> list[Digest]`: claims and returns what is due now (digests and trending posts).
 - `core.record_delivery(digest, result)`: the adapter's DeliveryResult feeds back (sent / blocked / migrated / retry).
 - `core.deactivate_chat(platform, chat_id, reason)`, `core.migrate_chat(platform, old_id, new_id)`: platform events.
+Extras for the CLI: `preview_due(now)` (what is due, without claiming) and `preview_digest(platform, chat_id, now)`.
 """
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import datetime, timedelta
 from typing import Optional
 
+from bot import digests as dg
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.models import DeliveryResult, Digest, Message, Reply, SearchResult
+from bot.models import Chat, DeliveryResult, Digest, Message, Reply, SearchResult
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_DELAY = timedelta(minutes=30)
 
 
 class Core:
@@ -23,24 +32,123 @@ class Core:
         self.store = store
         self.settings = settings or Settings()
         self.clock = clock
+        self._searcher = None
+        self._commands = None
 
+    @property
+    def searcher(self):
+        if self._searcher is None:
+            from bot.search import Searcher
+
+            self._searcher = Searcher(self.store)
+        return self._searcher
+
+    @property
+    def builder(self) -> dg.DigestBuilder:
+        return dg.DigestBuilder(self.store, self.searcher)
+
+    # -- chat text and buttons ---------------------------------------------------------------------------------------
     async def handle(self, message: Message) -> Reply:
-        raise NotImplementedError
+        if self._commands is None:
+            from bot.commands import Commands
+
+            self._commands = Commands(self)
+        try:
+            return await self._commands.dispatch(message)
+        except Exception:  # user input must never surface as a stack trace
+            log.exception("command failed: platform=%s chat=%s", message.platform, message.chat_id)
+            return Reply(text="Sorry, something went wrong on my side. Please try again in a moment.", error=True)
 
     def search(self, text: str, limit: int = 5, offset: int = 0) -> SearchResult:
-        raise NotImplementedError
+        return self.searcher.search(text, limit=limit, offset=offset, now=self.clock())
 
     def overview(self, platform: str, chat_id: str) -> Reply:
-        raise NotImplementedError
+        from bot.commands import Commands
 
-    def due_digests(self, now=None) -> list[Digest]:
-        raise NotImplementedError
+        return Commands(self).overview(platform, chat_id)
+
+    def ensure_chat(self, platform: str, chat_id: str, kind: str = "private", title: str = "",
+                    tz: Optional[str] = None) -> Chat:
+        return self.store.chats.ensure(platform, chat_id, now=dg.iso(self.clock()), kind=kind, title=title, tz=tz)
+
+    # -- scheduling --------------------------------------------------------------------------------------------------
+    def _plan(self, now: datetime):
+        today = now.date()
+        rows = self.store.chats.schedulable()
+        claims = self.store.chats.claims_between((today - timedelta(days=2)).isoformat(),
+                                                 (today + timedelta(days=2)).isoformat())
+        return rows, dg.plan(rows, claims, now)
+
+    def due_digests(self, now: Optional[datetime] = None) -> list[Digest]:
+        """Claim every due slot (INSERT OR IGNORE / conditional re-claim), build its content, return the sendable.
+
+        Slots whose content is empty (and the chat did not opt in to 'nothing new') are closed at once."""
+        now = now or self.clock()
+        _, (new, retry) = self._plan(now)
+        if not new and not retry:
+            return []
+        owned = self.store.chats.claim(new, retry, token=uuid.uuid4().hex, now=dg.iso(now),
+                                       stale_before=dg.iso(now - dg.STALE_CLAIM))
+        built = self.builder.build(owned, now)
+        self.store.chats.set_contents(
+            [(b.row["claim_id"], b.paper_ids, b.window_start, b.window_end or dg.iso(now), b.source_day)
+             for b in built])
+        empty = [b.row["claim_id"] for b in built if b.reply is None]
+        if empty:
+            self.store.chats.finish(empty, status="empty", now=dg.iso(now))
+        return [self._digest(b) for b in built if b.reply is not None]
+
+    def preview_due(self, now: Optional[datetime] = None) -> list[Digest]:
+        """What `due_digests` would return now, claiming nothing (for `paperwire push --dry-run`)."""
+        now = now or self.clock()
+        rows, (new, retry) = self._plan(now)
+        by_pk = {r["pk"]: r for r in rows}
+        claims = [c for c in (self.store.chats.get_claim(cid) for cid in retry) if c]
+        slots = list(new) + [(c["chat_pk"], c["local_date"], c["kind"]) for c in claims]
+        pending = [dict(by_pk[pk], claim_id=0, local_date=d, slot=k) for pk, d, k in slots if pk in by_pk]
+        return [self._digest(b) for b in self.builder.build(pending, now) if b.reply is not None]
+
+    def preview_digest(self, platform: str, chat_id: str, now: Optional[datetime] = None,
+                       kind: str = "digest") -> Optional[Digest]:
+        """What this chat's next digest would hold if it were sent now (no claim, nothing recorded)."""
+        now = now or self.clock()
+        row = self.store.chats.settings(platform, chat_id)
+        if row is None:
+            return None
+        local_date = now.astimezone(dg.zone(row["tz"])).date().isoformat()
+        built = self.builder.build([dict(row, claim_id=0, local_date=local_date, slot=kind)], now)
+        return self._digest(built[0]) if built else None
+
+    @staticmethod
+    def _digest(b: dg.Built) -> Digest:
+        from bot.commands import chat_of
+
+        return Digest(claim_id=b.row["claim_id"], chat=chat_of(b.row), kind=b.row["slot"],
+                      local_date=b.row["local_date"], reply=b.reply or Reply(), paper_ids=tuple(b.paper_ids))
 
     def record_delivery(self, digest: Digest, result: DeliveryResult) -> None:
-        raise NotImplementedError
+        now = self.clock()
+        chats = self.store.chats
+        status = result.status
+        if status == "sent":
+            chats.finish([digest.claim_id], status="sent", now=dg.iso(now), message_ref=result.message_ref)
+        elif status == "blocked":
+            self.deactivate_chat(digest.chat.platform, digest.chat.chat_id, result.detail or "blocked")
+            chats.retry_later(digest.claim_id, retry_at=dg.iso(now), max_attempts=0)
+        elif status == "migrated" and result.new_chat_id:
+            self.migrate_chat(digest.chat.platform, digest.chat.chat_id, result.new_chat_id)
+            chats.retry_later(digest.claim_id, retry_at=dg.iso(now))
+        else:  # "retry" (or anything unknown): later, with a growing delay, never twice at once
+            claim = chats.get_claim(digest.claim_id) or {}
+            delay = min(timedelta(minutes=2 ** min(int(claim.get("attempts") or 1), 5)), MAX_RETRY_DELAY)
+            chats.retry_later(digest.claim_id, retry_at=dg.iso(now + delay))
+            if status != "retry":
+                log.warning("unknown delivery status %r for claim %s", status, digest.claim_id)
 
     def deactivate_chat(self, platform: str, chat_id: str, reason: str = "") -> None:
-        raise NotImplementedError
+        log.info("deactivating chat %s:%s (%s)", platform, chat_id, reason)
+        self.store.chats.deactivate(platform, chat_id, reason)
 
     def migrate_chat(self, platform: str, old_id: str, new_id: str) -> None:
-        raise NotImplementedError
+        log.info("chat %s:%s moved to %s", platform, old_id, new_id)
+        self.store.chats.migrate(platform, old_id, new_id)

@@ -1,15 +1,389 @@
-"""Chats, follows, digest claims and deliveries (owned by the follows/digests work)."""
+"""Chats, followed topics, saved queries (button ids), digest claims and deliveries: all their SQL.
+
+Exactly-once lives here, in unique keys: a claim per (chat, local_date, kind) and a delivery per (chat, paper).
+Chats are keyed internally by an integer `pk` with (platform, chat_id) UNIQUE, so a migrated chat id is one UPDATE
+and its follows, claims and deliveries follow it.
+"""
 from __future__ import annotations
 
+import json
+from typing import Iterable, Optional, Sequence
+
+from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.models import Chat
 from store.db import register
 
 migrations = register(Migrations("chats"))
 
+# settings a caller may change through `update`
+SETTABLE = {
+    "kind", "title", "tz", "digest_time", "paused", "active", "notify_empty", "subscribed_at", "digest_since",
+    "trending_n", "trending_time", "trending_topics", "trending_since", "trending_day", "deactivated_reason",
+}
+
+
+@migrations()
+def m001_chats(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE chats (
+            pk INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'private',
+            title TEXT NOT NULL DEFAULT '',
+            tz TEXT NOT NULL DEFAULT 'UTC',
+            digest_time TEXT NOT NULL DEFAULT '08:00',
+            paused INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            notify_empty INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            subscribed_at TEXT,      -- first follow (NULL while no topics): no digest for a day before it
+            digest_since TEXT,       -- the next digest covers papers first seen at or after this instant
+            trending_n INTEGER,      -- NULL: no daily trending post
+            trending_time TEXT,
+            trending_topics INTEGER NOT NULL DEFAULT 0,
+            trending_since TEXT,
+            trending_day TEXT,       -- the HF day of the last trending post sent
+            deactivated_reason TEXT,
+            UNIQUE(platform, chat_id)
+        )"""
+    )
+    db.execute("CREATE INDEX chats_schedulable ON chats(active, paused)")
+    db.execute(
+        """CREATE TABLE topics (
+            id INTEGER PRIMARY KEY,
+            chat_pk INTEGER NOT NULL REFERENCES chats(pk) ON DELETE CASCADE,
+            query TEXT NOT NULL,
+            canonical TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE(chat_pk, canonical)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE saved_queries (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE digest_claims (
+            id INTEGER PRIMARY KEY,
+            chat_pk INTEGER NOT NULL REFERENCES chats(pk) ON DELETE CASCADE,
+            local_date TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            token TEXT,
+            status TEXT NOT NULL DEFAULT 'claimed',  -- claimed | retry | sent | empty | failed
+            claimed_at TEXT NOT NULL,
+            retry_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            window_start TEXT,
+            window_end TEXT,
+            source_day TEXT,
+            paper_ids TEXT NOT NULL DEFAULT '[]',
+            sent_at TEXT,
+            message_ref TEXT,
+            UNIQUE(chat_pk, local_date, kind)
+        )"""
+    )
+    db.execute("CREATE INDEX digest_claims_date ON digest_claims(local_date)")
+    db.execute("CREATE INDEX digest_claims_token ON digest_claims(token)")
+    db.execute(
+        """CREATE TABLE deliveries (
+            chat_pk INTEGER NOT NULL REFERENCES chats(pk) ON DELETE CASCADE,
+            paper_id TEXT NOT NULL,
+            claim_id INTEGER,
+            delivered_at TEXT NOT NULL,
+            PRIMARY KEY (chat_pk, paper_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX deliveries_paper ON deliveries(paper_id)")
+
+
+def _chat(row: dict) -> Chat:
+    return Chat(
+        platform=row["platform"], chat_id=row["chat_id"], kind=row["kind"], tz=row["tz"],
+        digest_time=row["digest_time"], paused=bool(row["paused"]), active=bool(row["active"]),
+        notify_empty=bool(row["notify_empty"]), created_at=row["created_at"], title=row["title"] or "",
+    )
+
 
 class ChatRepo:
-    """Placeholder until the follows/digests work lands."""
+    """All SQL about chats and what they receive."""
 
-    def __init__(self, db):
+    def __init__(self, db: Database):
         self.db = db
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+    def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
+        cur = self.db.execute(sql, list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def _pk(self, platform: str, chat_id: str) -> Optional[int]:
+        row = self.db.execute("SELECT pk FROM chats WHERE platform=? AND chat_id=?", [platform, chat_id]).fetchone()
+        return row[0] if row else None
+
+    # -- chats ---------------------------------------------------------------------------------------------------
+    def ensure(self, platform: str, chat_id: str, *, now: str, kind: str = "private", title: str = "",
+               tz: Optional[str] = None) -> Chat:
+        """The chat, created on first contact; a message from a deactivated chat means the bot is back in it."""
+        with self.db.conn:
+            self.db.execute(
+                "INSERT OR IGNORE INTO chats (platform, chat_id, kind, title, tz, created_at) VALUES (?,?,?,?,?,?)",
+                [platform, chat_id, kind or "private", title or "", tz or "UTC", now],
+            )
+            self.db.execute(
+                """UPDATE chats SET active=1, deactivated_reason=NULL,
+                       title=CASE WHEN ?<>'' THEN ? ELSE title END
+                   WHERE platform=? AND chat_id=? AND (active=0 OR (?<>'' AND title<>?))""",
+                [title or "", title or "", platform, chat_id, title or "", title or ""],
+            )
+        return self.get(platform, chat_id)  # type: ignore[return-value]
+
+    def get(self, platform: str, chat_id: str) -> Optional[Chat]:
+        rows = self._rows("SELECT * FROM chats WHERE platform=? AND chat_id=?", [platform, chat_id])
+        return _chat(rows[0]) if rows else None
+
+    def settings(self, platform: str, chat_id: str) -> Optional[dict]:
+        """The whole chat row (schedule bookkeeping included), for settings screens and previews."""
+        rows = self._rows("SELECT * FROM chats WHERE platform=? AND chat_id=?", [platform, chat_id])
+        return rows[0] if rows else None
+
+    def update(self, platform: str, chat_id: str, **fields) -> None:
+        bad = set(fields) - SETTABLE
+        if bad:
+            raise ValueError(f"not a chat setting: {sorted(bad)}")
+        if not fields:
+            return
+        sets = ",".join(f"{k}=?" for k in fields)
+        with self.db.conn:
+            self.db.execute(f"UPDATE chats SET {sets} WHERE platform=? AND chat_id=?",
+                            [*fields.values(), platform, chat_id])
+
+    def deactivate(self, platform: str, chat_id: str, reason: str = "") -> None:
+        with self.db.conn:
+            self.db.execute("UPDATE chats SET active=0, deactivated_reason=? WHERE platform=? AND chat_id=?",
+                            [reason[:200], platform, chat_id])
+
+    def migrate(self, platform: str, old_id: str, new_id: str) -> None:
+        """Move a chat to its new id (a Telegram group became a supergroup). Merges into the new row if it exists."""
+        if old_id == new_id:
+            return
+        with self.db.conn:
+            old = self._pk(platform, old_id)
+            new = self._pk(platform, new_id)
+            if old is None:
+                return
+            if new is None:
+                self.db.execute("UPDATE chats SET chat_id=? WHERE pk=?", [new_id, old])
+                return
+            # both exist: the old row's history wins (it holds the follows and deliveries), the new one is dropped
+            for table, cols in (("topics", "query, canonical, created_at"),
+                                ("deliveries", "paper_id, claim_id, delivered_at")):
+                self.db.execute(
+                    f"INSERT OR IGNORE INTO {table} (chat_pk, {cols}) SELECT ?, {cols} FROM {table} WHERE chat_pk=?",
+                    [old, new],
+                )
+            self.db.execute("DELETE FROM chats WHERE pk=?", [new])
+            self.db.execute("UPDATE chats SET chat_id=? WHERE pk=?", [new_id, old])
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM chats").fetchone()[0]
+
+    # -- topics --------------------------------------------------------------------------------------------------
+    def topics(self, platform: str, chat_id: str) -> list[dict]:
+        """[{id, query, canonical}] in the order followed."""
+        return self._rows(
+            """SELECT t.id, t.query, t.canonical FROM topics t JOIN chats c ON c.pk=t.chat_pk
+               WHERE c.platform=? AND c.chat_id=? ORDER BY t.id""",
+            [platform, chat_id],
+        )
+
+    def add_topic(self, platform: str, chat_id: str, query: str, canonical: str, *, now: str,
+                  max_topics: int = 50) -> tuple[str, Optional[dict]]:
+        """("added", topic) | ("duplicate", existing) | ("full", None). The first topic starts the digest window."""
+        with self.db.conn:
+            pk = self._pk(platform, chat_id)
+            if pk is None:
+                raise LookupError(f"unknown chat {platform}:{chat_id}")
+            dup = self._rows("SELECT id, query, canonical FROM topics WHERE chat_pk=? AND canonical=?", [pk, canonical])
+            if dup:
+                return "duplicate", dup[0]
+            n = self.db.execute("SELECT count(*) FROM topics WHERE chat_pk=?", [pk]).fetchone()[0]
+            if n >= max_topics:
+                return "full", None
+            cur = self.db.execute("INSERT INTO topics (chat_pk, query, canonical, created_at) VALUES (?,?,?,?)",
+                                  [pk, query, canonical, now])
+            if n == 0:
+                self.db.execute(
+                    "UPDATE chats SET subscribed_at=?, digest_since=? WHERE pk=? AND subscribed_at IS NULL",
+                    [now, now, pk],
+                )
+            return "added", {"id": cur.lastrowid, "query": query, "canonical": canonical}
+
+    def remove_topic(self, platform: str, chat_id: str, topic_id: int) -> Optional[str]:
+        """Unfollow by id within this chat; returns the query removed. The last one ends the subscription."""
+        with self.db.conn:
+            pk = self._pk(platform, chat_id)
+            rows = self._rows("SELECT query FROM topics WHERE id=? AND chat_pk=?", [topic_id, pk])
+            if not rows:
+                return None
+            self.db.execute("DELETE FROM topics WHERE id=?", [topic_id])
+            if not self.db.execute("SELECT 1 FROM topics WHERE chat_pk=? LIMIT 1", [pk]).fetchone():
+                self.db.execute("UPDATE chats SET subscribed_at=NULL WHERE pk=?", [pk])
+            return rows[0]["query"]
+
+    # -- saved queries (stable ids for paging / follow buttons) -------------------------------------------------
+    def save_query(self, text: str, *, now: str) -> int:
+        with self.db.conn:
+            self.db.execute("INSERT OR IGNORE INTO saved_queries (text, created_at) VALUES (?,?)", [text, now])
+        return self.db.execute("SELECT id FROM saved_queries WHERE text=?", [text]).fetchone()[0]
+
+    def get_query(self, qid: int) -> Optional[str]:
+        row = self.db.execute("SELECT text FROM saved_queries WHERE id=?", [qid]).fetchone()
+        return row[0] if row else None
+
+    # -- scheduling ----------------------------------------------------------------------------------------------
+    def schedulable(self) -> list[dict]:
+        """Every chat that could be due: active, not paused, following something or taking a trending post."""
+        return self._rows(
+            """SELECT * FROM chats WHERE active=1 AND paused=0
+               AND (subscribed_at IS NOT NULL OR trending_n IS NOT NULL)"""
+        )
+
+    def chat_rows(self, pairs: Iterable[tuple[str, str]]) -> list[dict]:
+        out = []
+        for platform, chat_id in pairs:
+            out += self._rows("SELECT * FROM chats WHERE platform=? AND chat_id=?", [platform, chat_id])
+        return out
+
+    def claims_between(self, first_date: str, last_date: str) -> list[dict]:
+        return self._rows(
+            """SELECT id, chat_pk, local_date, kind, status, claimed_at, retry_at, attempts
+               FROM digest_claims WHERE local_date BETWEEN ? AND ?""",
+            [first_date, last_date],
+        )
+
+    def claim(self, new: Sequence[tuple[int, str, str]], retry_ids: Sequence[int], *, token: str, now: str,
+              stale_before: str) -> list[dict]:
+        """Claim (chat_pk, local_date, kind) triples (INSERT OR IGNORE) and re-claim retryable claims (a conditional
+        UPDATE, so two processes never both win). Returns the claims this token now owns, each with its chat row."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO digest_claims (chat_pk, local_date, kind, token, claimed_at) VALUES (?,?,?,?,?)",
+                [(pk, d, k, token, now) for pk, d, k in new],
+            )
+            self.db.conn.executemany(
+                """UPDATE digest_claims SET token=?, status='claimed', claimed_at=?, attempts=attempts+1, retry_at=NULL
+                   WHERE id=? AND ((status='claimed' AND claimed_at < ?) OR (status='retry' AND retry_at <= ?))""",
+                [(token, now, cid, stale_before, now) for cid in retry_ids],
+            )
+        return self._rows(
+            """SELECT c.*, d.id AS claim_id, d.local_date, d.kind AS slot, d.attempts FROM digest_claims d
+               JOIN chats c ON c.pk=d.chat_pk WHERE d.token=? AND d.status='claimed' ORDER BY d.id""",
+            [token],
+        )
+
+    def topics_for(self, chat_pks: Sequence[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        pks = list(chat_pks)
+        for i in range(0, len(pks), 900):
+            part = pks[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for pk, query in self.db.execute(
+                f"SELECT chat_pk, query FROM topics WHERE chat_pk IN ({marks}) ORDER BY id", part
+            ):
+                out.setdefault(pk, []).append(query)
+        return out
+
+    def delivered(self, paper_ids: Sequence[str]) -> set[tuple[int, str]]:
+        """(chat_pk, paper_id) pairs already delivered, for these papers."""
+        out: set[tuple[int, str]] = set()
+        ids = list(paper_ids)
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            marks = ",".join("?" * len(part))
+            out.update(self.db.execute(f"SELECT chat_pk, paper_id FROM deliveries WHERE paper_id IN ({marks})", part))
+        return out
+
+    def delivered_to(self, platform: str, chat_id: str, paper_ids: Sequence[str]) -> set[str]:
+        pk = self._pk(platform, chat_id)
+        return {p for c, p in self.delivered(paper_ids) if c == pk}
+
+    def set_contents(self, items: Sequence[tuple[int, list[str], Optional[str], str, Optional[str]]]) -> None:
+        """Remember what each claim holds: (claim_id, paper_ids, window_start, window_end, source_day)."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "UPDATE digest_claims SET paper_ids=?, window_start=?, window_end=?, source_day=? WHERE id=?",
+                [(json.dumps(ids), ws, we, sd, cid) for cid, ids, ws, we, sd in items],
+            )
+
+    def finish(self, claim_ids: Sequence[int], *, status: str, now: str, message_ref: Optional[str] = None) -> None:
+        """Mark claims done ("sent" or "empty"): record their papers as delivered and move each chat's window on."""
+        with self.db.conn:
+            for cid in claim_ids:
+                row = self._rows("SELECT * FROM digest_claims WHERE id=?", [cid])
+                if not row:
+                    continue
+                c = row[0]
+                self.db.execute(
+                    "UPDATE digest_claims SET status=?, sent_at=?, message_ref=?, token=NULL WHERE id=?",
+                    [status, now, message_ref, cid],
+                )
+                if c["kind"] == "digest":
+                    self.db.conn.executemany(
+                        "INSERT OR IGNORE INTO deliveries (chat_pk, paper_id, claim_id, delivered_at) VALUES (?,?,?,?)",
+                        [(c["chat_pk"], pid, cid, now) for pid in json.loads(c["paper_ids"] or "[]")],
+                    )
+                    if c["window_end"]:
+                        self.db.execute(
+                            """UPDATE chats SET digest_since=? WHERE pk=?
+                               AND (digest_since IS NULL OR digest_since < ?)""",
+                            [c["window_end"], c["chat_pk"], c["window_end"]],
+                        )
+                elif c["source_day"]:
+                    self.db.execute("UPDATE chats SET trending_day=? WHERE pk=?", [c["source_day"], c["chat_pk"]])
+
+    def retry_later(self, claim_id: int, *, retry_at: str, max_attempts: int = 8) -> None:
+        with self.db.conn:
+            self.db.execute(
+                """UPDATE digest_claims SET token=NULL, retry_at=?,
+                       status=CASE WHEN attempts >= ? THEN 'failed' ELSE 'retry' END
+                   WHERE id=? AND status='claimed'""",
+                [retry_at, max_attempts, claim_id],
+            )
+
+    def get_claim(self, claim_id: int) -> Optional[dict]:
+        rows = self._rows(
+            """SELECT d.*, c.platform, c.chat_id FROM digest_claims d JOIN chats c ON c.pk=d.chat_pk
+               WHERE d.id=?""",
+            [claim_id],
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        row["paper_ids"] = json.loads(row["paper_ids"] or "[]")
+        return row
+
+    def record_deliveries(self, platform: str, chat_id: str, paper_ids: Sequence[str], *, now: str,
+                          claim_id: Optional[int] = None) -> None:
+        pk = self._pk(platform, chat_id)
+        if pk is None:
+            return
+        with self.db.conn:
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (chat_pk, paper_id, claim_id, delivered_at) VALUES (?,?,?,?)",
+                [(pk, pid, claim_id, now) for pid in paper_ids],
+            )
+
+    def last_sent(self, platform: str, chat_id: str, kind: str = "digest") -> Optional[dict]:
+        rows = self._rows(
+            """SELECT d.local_date, d.sent_at, d.status FROM digest_claims d JOIN chats c ON c.pk=d.chat_pk
+               WHERE c.platform=? AND c.chat_id=? AND d.kind=? AND d.status IN ('sent','empty')
+               ORDER BY d.local_date DESC LIMIT 1""",
+            [platform, chat_id, kind],
+        )
+        return rows[0] if rows else None

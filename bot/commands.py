@@ -1,0 +1,384 @@
+"""One command grammar for every platform: text or button action -> Core/store calls -> a neutral Reply.
+
+Adapters pass text through untouched ("/search@PaperwireBot q" works: the @BotName suffix is stripped here).
+Plain text in a chat is a search. Settings changes in groups and channels need `await message.is_admin()`;
+search, /topics, /trending and /settings are open to everyone. From a private chat, a leading `@name` argument
+(`/follow @mychannel diffusion`) acts on a channel the adapter resolved and checked admin rights for.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Optional
+from zoneinfo import available_timezones
+
+from rapidfuzz import fuzz, process, utils
+
+from bot import digests as dg
+from bot.models import Button, Card, Chat, Message, Reply
+from bot.render import truncate
+
+PAGE = 5
+MAX_TOPICS = 50
+MAX_TRENDING = 25
+
+HELP = """Paperwire finds research papers and tells you about new ones every day.
+
+/search QUERY - search papers (or just type words). e.g. flash attention, "state space" OR mamba, author:Hinton, diffusion -medical
+/follow TOPIC - get new papers for a topic in your daily digest (same query language)
+/unfollow TOPIC or NUMBER - stop following
+/topics - what this chat follows
+/digest - preview the next digest now
+/time HH:MM - when the digest arrives (your local time)
+/timezone Area/City - your time zone, e.g. Europe/Berlin
+/pause, /resume - stop and restart digests
+/quiet on|off - off: say so when a day has nothing new
+/trending [N] - today's top papers on Hugging Face
+/channel trending N HH:MM - a daily trending post in this chat (/channel off, /channel topics on|off)
+/settings - everything about this chat"""
+
+ALIASES = {"papers": "search", "find": "search", "s": "search", "subscribe": "follow", "unsubscribe": "unfollow",
+           "list": "topics", "tz": "timezone", "stop": "pause", "start_digest": "resume", "preview": "digest",
+           "top": "trending", "status": "settings"}
+ADMIN_ONLY = {"follow", "unfollow", "time", "timezone", "pause", "resume", "quiet"}
+TARGETABLE = {"follow", "unfollow", "topics", "time", "timezone", "pause", "resume", "quiet", "digest", "settings",
+              "channel"}
+
+
+def chat_of(row: dict) -> Chat:
+    return Chat(platform=row["platform"], chat_id=row["chat_id"], kind=row["kind"], tz=row["tz"],
+                digest_time=row["digest_time"], paused=bool(row["paused"]), active=bool(row["active"]),
+                notify_empty=bool(row["notify_empty"]), created_at=row["created_at"], title=row.get("title") or "")
+
+
+def err(text: str) -> Reply:
+    return Reply(text=text, error=True)
+
+
+def q(text: str) -> str:
+    return "“" + truncate(text, 120) + "”"
+
+
+_ZONES = sorted(available_timezones())
+_ZONES_LOWER = {z.lower(): z for z in _ZONES}
+_CITIES = {z.rsplit("/", 1)[-1].lower(): z for z in _ZONES if "/" in z and not z.startswith("Etc/")}
+
+
+def resolve_zone(text: str) -> tuple[Optional[str], Optional[str]]:
+    """(zone, None) for a known zone (case, spaces and a bare city forgiven), else (None, closest suggestion)."""
+    t = (text or "").strip().replace(" ", "_")
+    if not t:
+        return None, None
+    if t in _ZONES:
+        return t, None
+    low = t.lower()
+    if low in _ZONES_LOWER:
+        return _ZONES_LOWER[low], None
+    if low in _CITIES:
+        return _CITIES[low], None
+    best = process.extractOne(t, _ZONES, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=80)
+    if best is None:
+        city = process.extractOne(low.rsplit("/", 1)[-1], list(_CITIES), scorer=fuzz.ratio, score_cutoff=75)
+        return None, (_CITIES[city[0]] if city else None)
+    return None, best[0]
+
+
+class Commands:
+    def __init__(self, core):
+        self.core = core
+        self.store = core.store
+        self.handlers = {
+            "start": self.start, "help": self.help, "search": self.search, "follow": self.follow,
+            "unfollow": self.unfollow, "topics": self.topics, "time": self.time, "timezone": self.timezone,
+            "pause": self.pause, "resume": self.resume, "digest": self.digest, "trending": self.trending,
+            "channel": self.channel, "settings": self.settings, "quiet": self.quiet,
+        }
+
+    def now_iso(self) -> str:
+        return dg.iso(self.core.clock())
+
+    # -- routing -----------------------------------------------------------------------------------------------------
+    async def dispatch(self, msg: Message) -> Reply:
+        chat = self.core.ensure_chat(msg.platform, msg.chat_id, msg.chat_kind or "private", msg.chat_title)
+        if msg.action:
+            from bot.actions import handle_action
+
+            return await handle_action(self, msg, chat)
+        text = (msg.text or "").strip()
+        if not text:
+            return self.help(msg, chat, "")
+        if not text.startswith("/"):
+            return self.search(msg, chat, text)
+        head, _, args = text[1:].partition(" ")
+        if "\n" in head:
+            head, _, rest = head.partition("\n")
+            args = rest + " " + args
+        name = head.split("@", 1)[0].lower()
+        name = ALIASES.get(name, name)
+        args = args.strip()
+        handler = self.handlers.get(name)
+        if handler is None:
+            guess = process.extractOne(name, list(self.handlers), scorer=fuzz.ratio, score_cutoff=60) if name else None
+            hint = f" Did you mean /{guess[0]}?" if guess else ""
+            return err(f"I don't know the command /{truncate(name, 30)}.{hint} Send /help for the list.")
+        target = chat
+        if name in TARGETABLE and msg.chat_kind == "private" and args.startswith("@"):
+            handle, _, args = args.partition(" ")
+            resolved = await self.resolve_channel(msg, handle)
+            if isinstance(resolved, Reply):
+                return resolved
+            target, args = resolved, args.strip()
+        needs_admin = name in ADMIN_ONLY or (name == "channel" and args)
+        if needs_admin and target is chat and not await self.allowed(msg):
+            return err("Only admins of this chat can change its settings. Search, /topics and /trending work for everyone.")
+        result = handler(msg, target, args)
+        return await result if hasattr(result, "__await__") else result
+
+    async def resolve_channel(self, msg: Message, handle: str):
+        if msg.resolve_channel is None:
+            return err("Connecting a channel is not available on this platform.")
+        info = await msg.resolve_channel(handle)
+        if info.error or not info.chat_id:
+            return err(info.error or f"I could not find the channel {truncate(handle, 60)}.")
+        return self.core.ensure_chat(msg.platform, info.chat_id, "channel", info.title or handle)
+
+    @staticmethod
+    async def allowed(msg: Message) -> bool:
+        if (msg.chat_kind or "private") == "private" or msg.is_admin is None:
+            return True
+        try:
+            return bool(await msg.is_admin())
+        except Exception:
+            return False
+
+    @staticmethod
+    def where(msg: Message, target: Chat) -> str:
+        """' for #channel' when acting on another chat than the one typed in."""
+        if target.chat_id == msg.chat_id and target.platform == msg.platform:
+            return ""
+        return f" for {target.title or target.chat_id}"
+
+    # -- commands ----------------------------------------------------------------------------------------------------
+    def start(self, msg: Message, chat: Chat, args: str) -> Reply:
+        name = f", {msg.user_name}" if msg.user_name else ""
+        return Reply(text=f"Hi{name}! " + HELP, footer="Try: /follow diffusion -medical")
+
+    def help(self, msg: Message, chat: Chat, args: str) -> Reply:
+        extra = "" if chat.kind == "private" else "\n\nIn groups and channels only admins can change settings."
+        return Reply(text=HELP + extra)
+
+    def search(self, msg: Message, chat: Chat, args: str, offset: int = 0) -> Reply:
+        text = args.strip()
+        if not text:
+            return err("What should I search for? e.g. /search diffusion transformer -medical")
+        res = self.core.searcher.search(text, limit=PAGE, offset=offset, now=self.core.clock())
+        if res.error:
+            return err(res.error)
+        qid = self.store.chats.save_query(text[:1000], now=self.now_iso())
+        follow = Button("Follow this search", f"fol:{qid}")
+        note = f"\n{res.note}" if res.note else ""
+        if not res.hits:
+            more = " No more results." if offset else ""
+            return Reply(text=f"No papers match {q(text)}.{more}{note}", buttons=(follow,))
+        shown = offset + len(res.hits)
+        head = (f"{res.total} paper{'s' if res.total != 1 else ''} for {q(text)}" if offset == 0
+                else f"Results {offset + 1}-{shown} of {res.total} for {q(text)}")
+        buttons = [follow]
+        if shown < res.total:
+            buttons.insert(0, Button("More results", f"more:{qid}:{shown}"))
+        cards = tuple(dg.paper_card(h.paper, h.matched) for h in res.hits)
+        return Reply(text=head + note, cards=cards, buttons=tuple(buttons))
+
+    def follow(self, msg: Message, chat: Chat, args: str) -> Reply:
+        from bot.query import parse
+
+        text = " ".join(args.split())
+        if not text:
+            return err("What should I follow? e.g. /follow diffusion -medical  or  /follow author:\"Yann LeCun\"")
+        parsed = parse(text)
+        if parsed.error:
+            return err(parsed.error)
+        status, topic = self.store.chats.add_topic(chat.platform, chat.chat_id, text[:500], parsed.canonical(),
+                                                   now=self.now_iso(), max_topics=MAX_TOPICS)
+        if status == "duplicate":
+            same = "" if topic["query"] == text else " (the same topic, written differently)"
+            return Reply(text=f"You already follow {q(topic['query'])}{same}{self.where(msg, chat)}. See /topics.")
+        if status == "full":
+            return err(f"You follow {MAX_TOPICS} topics{self.where(msg, chat)}, the most I keep. /unfollow one first.")
+        now = self.core.clock()
+        preview = self.core.searcher.search(text, limit=3, now=now, since=(now - timedelta(days=7)).date().isoformat())
+        n = preview.total if not preview.error else 0
+        head = (f"Following {q(text)}{self.where(msg, chat)}. In the last 7 days it would have matched "
+                f"{n} paper{'s' if n != 1 else ''}" + (f"; the top {min(3, len(preview.hits))}:" if preview.hits else "."))
+        fresh = self.store.chats.get(chat.platform, chat.chat_id) or chat
+        when = dg.next_run(fresh.tz, fresh.digest_time, now).astimezone(dg.zone(fresh.tz))
+        footer = (f"New matches arrive in the daily digest at {fresh.digest_time} ({fresh.tz}), next on "
+                  f"{when:%a %d %b}. /time HH:MM and /timezone Area/City change it.")
+        if fresh.paused:
+            footer = "Digests are paused: /resume to get them. " + footer
+        cards = tuple(dg.paper_card(h.paper, h.matched, share=False) for h in preview.hits[:3])
+        return Reply(text=head, cards=cards, footer=footer)
+
+    def unfollow(self, msg: Message, chat: Chat, args: str) -> Reply:
+        from bot.query import parse
+
+        topics = self.store.chats.topics(chat.platform, chat.chat_id)
+        if not topics:
+            return err(f"Nothing to unfollow{self.where(msg, chat)}: no topics followed yet.")
+        text = " ".join(args.split())
+        if not text:
+            return err("Which topic? /unfollow 2  or  /unfollow diffusion -medical (see /topics for the numbers).")
+        if text.isdigit():
+            n = int(text)
+            if not 1 <= n <= len(topics):
+                return err(f"There is no topic number {n}; pick 1-{len(topics)} (see /topics).")
+            topic = topics[n - 1]
+        else:
+            canonical = parse(text).canonical()
+            found = [t for t in topics if t["canonical"] == canonical or t["query"].lower() == text.lower()]
+            if not found:
+                return err(f"You don't follow {q(text)}{self.where(msg, chat)}. /topics lists what you follow.")
+            topic = found[0]
+        self.store.chats.remove_topic(chat.platform, chat.chat_id, topic["id"])
+        return Reply(text=f"Unfollowed {q(topic['query'])}{self.where(msg, chat)}.")
+
+    def topics(self, msg: Message, chat: Chat, args: str) -> Reply:
+        topics = self.store.chats.topics(chat.platform, chat.chat_id)
+        if not topics:
+            return Reply(text=f"No topics followed{self.where(msg, chat)} yet. Try /follow diffusion -medical")
+        lines = [f"{i}. {truncate(t['query'], 200)}" for i, t in enumerate(topics, 1)]
+        here = not self.where(msg, chat)
+        buttons = tuple(Button(f"Unfollow {i}", f"unf:{t['id']}") for i, t in enumerate(topics, 1)) if here else ()
+        footer = "" if here else f"Unfollow with /unfollow {chat.title or '@channel'} NUMBER."
+        return Reply(text=f"Topics{self.where(msg, chat)} ({len(topics)}/{MAX_TOPICS}):\n" + "\n".join(lines),
+                     buttons=buttons, footer=footer)
+
+    def time(self, msg: Message, chat: Chat, args: str) -> Reply:
+        hhmm = dg.parse_hhmm(args)
+        if not hhmm:
+            return err(f"Please give a time of day like /time 08:00 or /time 18:30 (now {chat.digest_time}, {chat.tz}).")
+        self.store.chats.update(chat.platform, chat.chat_id, digest_time=hhmm)
+        when = dg.next_run(chat.tz, hhmm, self.core.clock()).astimezone(dg.zone(chat.tz))
+        return Reply(text=f"Digest time{self.where(msg, chat)} set to {hhmm} ({chat.tz}). Next: {when:%a %d %b %H:%M}.")
+
+    def timezone(self, msg: Message, chat: Chat, args: str) -> Reply:
+        if not args:
+            return err(f"The time zone{self.where(msg, chat)} is {chat.tz}. Change it with e.g. /timezone Europe/Berlin")
+        name, suggestion = resolve_zone(args)
+        if not name:
+            if suggestion:
+                return Reply(text=f"I don't know the time zone {q(args)}. Did you mean {suggestion}?",
+                             buttons=(Button(f"Use {suggestion}", f"tz:{suggestion}"),), error=True)
+            return err(f"I don't know the time zone {q(args)}. Use an Area/City name like Europe/Berlin, "
+                       "America/New_York or Asia/Tokyo (cities handle daylight saving; UTC offsets don't).")
+        return self.set_zone(msg, chat, name)
+
+    def set_zone(self, msg: Message, chat: Chat, name: str) -> Reply:
+        self.store.chats.update(chat.platform, chat.chat_id, tz=name)
+        local = self.core.clock().astimezone(dg.zone(name))
+        return Reply(text=f"Time zone{self.where(msg, chat)} set to {name} (it is {local:%H:%M} there). "
+                          f"Digests arrive at {chat.digest_time} {name} time.")
+
+    def pause(self, msg: Message, chat: Chat, args: str) -> Reply:
+        self.store.chats.update(chat.platform, chat.chat_id, paused=1)
+        return Reply(text=f"Paused{self.where(msg, chat)}: no digests or trending posts until /resume.")
+
+    def resume(self, msg: Message, chat: Chat, args: str) -> Reply:
+        row = self.store.chats.settings(chat.platform, chat.chat_id)
+        if not row["paused"]:
+            return Reply(text=f"Digests{self.where(msg, chat)} are not paused.")
+        # papers that arrived while paused are skipped: the next digest starts from now
+        self.store.chats.update(chat.platform, chat.chat_id, paused=0,
+                                digest_since=self.now_iso() if row["subscribed_at"] else row["digest_since"])
+        return Reply(text=f"Resumed{self.where(msg, chat)}. The next digest comes at {chat.digest_time} ({chat.tz}).")
+
+    def quiet(self, msg: Message, chat: Chat, args: str) -> Reply:
+        value = args.lower()
+        if value not in ("on", "off"):
+            return err("/quiet on: no message when nothing is new (default). /quiet off: a one-line 'nothing new'.")
+        self.store.chats.update(chat.platform, chat.chat_id, notify_empty=int(value == "off"))
+        return Reply(text="Quiet days stay silent." if value == "on" else "I'll say so when there is nothing new.")
+
+    def digest(self, msg: Message, chat: Chat, args: str) -> Reply:
+        row = self.store.chats.settings(chat.platform, chat.chat_id)
+        if not row["subscribed_at"]:
+            return Reply(text=f"No topics followed{self.where(msg, chat)} yet, so no digest. Try /follow diffusion")
+        d = self.core.preview_digest(chat.platform, chat.chat_id)
+        when = dg.next_run(chat.tz, chat.digest_time, self.core.clock()).astimezone(dg.zone(chat.tz))
+        head = f"Preview of the next digest ({when:%a %d %b %H:%M} {chat.tz})"
+        if d is None or not d.reply.cards:
+            return Reply(text=f"{head}: nothing new for your topics so far.")
+        return Reply(text=f"{head}:\n{d.reply.text}", cards=d.reply.cards, footer=d.reply.footer)
+
+    def trending(self, msg: Message, chat: Chat, args: str) -> Reply:
+        n = 10
+        if args:
+            if not args.isdigit() or not 1 <= int(args) <= MAX_TRENDING:
+                return err(f"/trending takes a number from 1 to {MAX_TRENDING}, e.g. /trending 5")
+            n = int(args)
+        day = self.store.papers.latest_hf_day()
+        papers = self.store.papers.trending(day, limit=n) if day else []
+        if not papers:
+            return Reply(text="No Hugging Face daily papers in the database yet.")
+        return Reply(text=f"Trending on Hugging Face, {day}: top {len(papers)} by upvotes.",
+                     cards=tuple(dg.paper_card(p) for p in papers))
+
+    def channel(self, msg: Message, chat: Chat, args: str) -> Reply:
+        words = args.split()
+        chats, where = self.store.chats, self.where(msg, chat)
+        if not words:
+            row = chats.settings(chat.platform, chat.chat_id)
+            if not row["trending_n"]:
+                return Reply(text=f"No daily trending post{where}. Start one with /channel trending 10 09:00")
+            scope = ", filtered by the followed topics" if row["trending_topics"] else ""
+            return Reply(text=f"Daily trending post{where}: top {row['trending_n']} at {row['trending_time']} "
+                              f"({chat.tz}){scope}. /channel off stops it.")
+        cmd = words[0].lower()
+        if cmd == "off":
+            chats.update(chat.platform, chat.chat_id, trending_n=None, trending_since=None)
+            return Reply(text=f"Daily trending post{where} stopped.")
+        if cmd == "topics" and len(words) == 2 and words[1].lower() in ("on", "off"):
+            on = words[1].lower() == "on"
+            chats.update(chat.platform, chat.chat_id, trending_topics=int(on))
+            return Reply(text=f"Trending post{where} " + ("shows only papers matching the followed topics."
+                                                          if on else "shows the overall top papers."))
+        if cmd == "trending" and len(words) <= 3:
+            n, hhmm = 10, chat.digest_time
+            for w in words[1:]:
+                if w.isdigit() and 1 <= int(w) <= MAX_TRENDING:
+                    n = int(w)
+                elif dg.parse_hhmm(w) and not w.isdigit():
+                    hhmm = dg.parse_hhmm(w)
+                else:
+                    return err(f"/channel trending N HH:MM: N from 1 to {MAX_TRENDING}, e.g. /channel trending 10 09:00")
+            row = chats.settings(chat.platform, chat.chat_id)
+            chats.update(chat.platform, chat.chat_id, trending_n=n, trending_time=hhmm,
+                         trending_since=row["trending_since"] or self.now_iso())
+            return Reply(text=f"Every day at {hhmm} ({chat.tz}) I'll post the top {n} Hugging Face papers{where}.")
+        return err("Try /channel (show), /channel trending 10 09:00, /channel topics on|off or /channel off.")
+
+    def settings(self, msg: Message, chat: Chat, args: str) -> Reply:
+        return self.overview(chat.platform, chat.chat_id, buttons=not self.where(msg, chat))
+
+    def overview(self, platform: str, chat_id: str, buttons: bool = True) -> Reply:
+        row = self.store.chats.settings(platform, chat_id)
+        if row is None:
+            return Reply(text="This chat has no settings yet. Send /help to start.")
+        topics = self.store.chats.topics(platform, chat_id)
+        now = self.core.clock()
+        nxt = dg.next_run(row["tz"], row["digest_time"], now).astimezone(dg.zone(row["tz"]))
+        lines = [
+            f"Time zone: {row['tz']} (/timezone)",
+            f"Digest time: {row['digest_time']} (/time)" + (f", next {nxt:%a %d %b %H:%M}" if topics else ""),
+            "Digests: " + ("paused (/resume)" if row["paused"] else "on (/pause)"),
+            "Quiet days: " + ("one-line note (/quiet on)" if row["notify_empty"] else "silent (/quiet off)"),
+            "Trending post: " + (f"top {row['trending_n']} at {row['trending_time']}"
+                                 + (" (topics only)" if row["trending_topics"] else "") if row["trending_n"] else "off")
+            + " (/channel)",
+            f"Topics ({len(topics)}/{MAX_TOPICS}):" + ("" if topics else " none yet (/follow TOPIC)"),
+        ] + [f"  {i}. {truncate(t['query'], 200)}" for i, t in enumerate(topics, 1)]
+        btns = tuple(Button(f"Unfollow {i}", f"unf:{t['id']}") for i, t in enumerate(topics, 1)) if buttons else ()
+        return Reply(text="\n".join(lines), buttons=btns)
+
+    @staticmethod
+    def card(paper, **kw) -> Card:
+        return dg.paper_card(paper, **kw)

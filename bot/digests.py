@@ -1,0 +1,260 @@
+"""Who is due, what they get, and why each paper matched.
+
+Scheduling is computed from the database rows on every tick, in each chat's own time zone (zoneinfo), so there is no
+in-memory timetable to lose. A slot is (chat, local_date, kind); the store's unique claim key makes it exactly-once.
+- DST: the local HH:MM of a day is resolved with fold=0, giving exactly one instant even when the time is skipped
+  (spring forward: 02:30 -> 03:30 local) or repeated (fall back: the first 02:30).
+- Downtime: a slot is due from its instant until LATE_LIMIT after it, then never (no pile of stale digests).
+- A slot earlier than the subscription instant is never due (no digest for a day before the chat subscribed).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import Optional, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.models import Button, Card, Hit, Paper, Reply
+from bot.render import snippet
+
+LATE_LIMIT = timedelta(hours=6)  # after downtime, a digest may be this late, then it is skipped
+STALE_CLAIM = timedelta(minutes=10)  # a claim not marked sent by then is retried (crash between claim and send)
+MAX_WINDOW = timedelta(days=7)  # a digest never reaches back further than this
+DIGEST_SIZE = 10
+
+_HHMM = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+
+
+def iso(moment: datetime) -> str:
+    """The store's instant format (papers.first_seen uses the same), so ISO strings compare in time order."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_hhmm(text: str) -> Optional[str]:
+    """'8:00', '08:00', '8', '8am', '8.30pm', '20h15' -> 'HH:MM'; None when it is not a time of day."""
+    m = _HHMM.match((text or "").strip())
+    if not m:
+        return None
+    hour, minute, ampm = int(m.group(1)), int(m.group(2) or 0), (m.group(3) or "").lower()
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo:
+    """The chat's zone; a name that stopped existing in tzdata falls back to UTC rather than stopping its digests."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def scheduled_utc(local_date: date, hhmm: str, tz: ZoneInfo) -> datetime:
+    """The one UTC instant of `hhmm` on `local_date` in `tz` (fold=0: a skipped time lands after the gap)."""
+    h, m = (int(x) for x in hhmm.split(":"))
+    return datetime.combine(local_date, time(h, m), tzinfo=tz).astimezone(timezone.utc)
+
+
+def open_slots(tz_name: str, hhmm: str, now: datetime) -> list[tuple[str, datetime]]:
+    """(local_date, instant) slots whose instant is in (now - LATE_LIMIT, now]."""
+    tz = zone(tz_name)
+    today = now.astimezone(tz).date()
+    out = []
+    for d in (today, today - timedelta(days=1)):
+        at = scheduled_utc(d, hhmm, tz)
+        if at <= now < at + LATE_LIMIT:
+            out.append((d.isoformat(), at))
+    return out
+
+
+def next_run(tz_name: str, hhmm: str, now: datetime) -> datetime:
+    """The next instant (> now) of the chat's daily time: for 'next digest at ...' answers."""
+    tz = zone(tz_name)
+    today = now.astimezone(tz).date()
+    for k in range(0, 3):
+        at = scheduled_utc(today + timedelta(days=k), hhmm, tz)
+        if at > now:
+            return at
+    return scheduled_utc(today + timedelta(days=3), hhmm, tz)  # pragma: no cover
+
+
+def plan(rows: Sequence[dict], claims: Sequence[dict], now: datetime) -> tuple[list[tuple[int, str, str]], list[int]]:
+    """From chat rows and recent claims: slots to claim fresh, and claim ids to retry (stale or asked to retry)."""
+    by_slot = {(c["chat_pk"], c["local_date"], c["kind"]): c for c in claims}
+    stale_before, now_s = iso(now - STALE_CLAIM), iso(now)
+    cache: dict[tuple[str, str], list[tuple[str, datetime]]] = {}
+    new: list[tuple[int, str, str]] = []
+    retry: list[int] = []
+    for row in rows:
+        wanted = []
+        if row["subscribed_at"]:
+            wanted.append(("digest", row["digest_time"], row["subscribed_at"]))
+        if row["trending_n"]:
+            wanted.append(("trending", row["trending_time"] or row["digest_time"], row["trending_since"]))
+        for kind, hhmm, since in wanted:
+            key = (row["tz"], hhmm)
+            slots = cache.get(key)
+            if slots is None:
+                slots = cache[key] = open_slots(row["tz"], hhmm, now)
+            for local_date, at in slots:
+                if since and iso(at) < since:
+                    continue
+                claim = by_slot.get((row["pk"], local_date, kind))
+                if claim is None:
+                    new.append((row["pk"], local_date, kind))
+                elif (claim["status"] == "claimed" and claim["claimed_at"] < stale_before) or (
+                    claim["status"] == "retry" and (claim["retry_at"] or "") <= now_s
+                ):
+                    retry.append(claim["id"])
+    return new, retry
+
+
+@dataclass
+class Built:
+    """The content for one slot: `reply` None means nothing to send (the claim is closed as 'empty')."""
+
+    row: dict
+    reply: Optional[Reply]
+    paper_ids: list[str] = field(default_factory=list)
+    window_start: Optional[str] = None
+    window_end: Optional[str] = None
+    source_day: Optional[str] = None
+
+
+def paper_card(paper: Paper, matched: Sequence[str] = (), why: Sequence[str] = (), share: bool = True) -> Card:
+    buttons = [Button("Abstract", f"abs:{paper.id}")]
+    if share:
+        buttons.append(Button("Share", f"share:{paper.id}"))
+    return Card(paper=paper, matched=tuple(matched), why=tuple(why), snippet=snippet(paper, matched),
+                buttons=tuple(buttons))
+
+
+def rank_key(hits: Sequence[tuple[str, Hit]]) -> float:
+    """Relevance first (best topic score, a little more for each extra topic), then upvotes."""
+    best = max(h.score for _, h in hits)
+    upvotes = hits[0][1].paper.upvotes or 0
+    return best * (1 + 0.15 * (len(hits) - 1)) + 0.3 * math.log1p(upvotes)
+
+
+def _label(local_date: str) -> str:
+    d = date.fromisoformat(local_date)
+    return f"{d:%a} {d.day} {d:%b}"
+
+
+class DigestBuilder:
+    """Builds the content of many slots at once: each distinct topic is matched once against the window's papers."""
+
+    def __init__(self, store, searcher, size: int = DIGEST_SIZE):
+        self.store = store
+        self.searcher = searcher
+        self.size = size
+
+    def build(self, rows: Sequence[dict], now: datetime) -> list[Built]:
+        """`rows` are chat rows plus `claim_id` (0 for a preview), `slot` ("digest"/"trending") and `local_date`."""
+        digests = [r for r in rows if r["slot"] == "digest"]
+        trending = [r for r in rows if r["slot"] == "trending"]
+        topics = self.store.chats.topics_for(sorted({r["pk"] for r in rows}))
+        out = self._digests(digests, topics, now) if digests else []
+        out += self._trending(trending, topics) if trending else []
+        return out
+
+    # -- topic digests -----------------------------------------------------------------------------------------------
+    def window_start(self, row: dict, now: datetime) -> str:
+        floor = iso(now - MAX_WINDOW)
+        return max(row.get("digest_since") or row.get("subscribed_at") or floor, floor)
+
+    def _digests(self, rows: Sequence[dict], topics: dict[int, list[str]], now: datetime) -> list[Built]:
+        end = iso(now)
+        starts = {r["pk"]: self.window_start(r, now) for r in rows}
+        papers = self.store.papers.first_seen_between(min(starts.values()), end)
+        distinct = sorted({t for r in rows for t in topics.get(r["pk"], [])})
+        matches = self.searcher.match_papers(distinct, papers) if papers and distinct else {}
+        matched_ids = sorted({pid for m in matches.values() for pid in m})
+        delivered = self.store.chats.delivered(matched_ids) if matched_ids else set()
+        seen_times = [p.first_seen or "" for p in papers]
+        out = []
+        for row in rows:
+            start = starts[row["pk"]]
+            per_paper: dict[str, list[tuple[str, Hit]]] = {}
+            for topic in topics.get(row["pk"], []):
+                for pid, hit in matches.get(topic, {}).items():
+                    if (hit.paper.first_seen or "") >= start and (row["pk"], pid) not in delivered:
+                        per_paper.setdefault(pid, []).append((topic, hit))
+            ranked = sorted(per_paper.values(), key=lambda hs: (-rank_key(hs), hs[0][1].paper.id))
+            built = Built(row, None, [hs[0][1].paper.id for hs in ranked], start, end)
+            if ranked:
+                built.reply = self._digest_reply(row, ranked)
+            elif row.get("notify_empty"):
+                fresh = sum(1 for t in seen_times if t >= start)
+                built.reply = Reply(text=(
+                    f"Nothing new for your topics today ({fresh} new papers checked)." if fresh else
+                    "Nothing new today: Hugging Face and arXiv published no new papers since your last digest."))
+            out.append(built)
+        return out
+
+    def _digest_reply(self, row: dict, ranked: list[list[tuple[str, Hit]]]) -> Reply:
+        shown = ranked[: self.size]
+        cards = []
+        for hits in shown:
+            matched: list[str] = []
+            for _, h in hits:
+                matched += [m for m in h.matched if m not in matched]
+            cards.append(paper_card(hits[0][1].paper, matched, [t for t, _ in hits]))
+        more = len(ranked) - len(shown)
+        n = len(ranked)
+        text = f"Your digest for {_label(row['local_date'])}: {n} new paper{'s' if n != 1 else ''} for your topics."
+        buttons: tuple[Button, ...] = ()
+        footer = "Change what you follow with /topics, the time with /time HH:MM."
+        if more:
+            if row.get("claim_id"):
+                buttons = (Button(f"Show {more} more", f"dmore:{row['claim_id']}"),)
+            footer = f"and {more} more. " + footer
+        return Reply(text=text, cards=tuple(cards), buttons=buttons, footer=footer)
+
+    # -- trending posts ----------------------------------------------------------------------------------------------
+    def _trending(self, rows: Sequence[dict], topics: dict[int, list[str]]) -> list[Built]:
+        day = self.store.papers.latest_hf_day()
+        cache: dict[int, list[Paper]] = {}
+        out = []
+        for row in rows:
+            built = Built(row, None, source_day=day)
+            out.append(built)
+            if not day or row.get("trending_day") == day:
+                if row.get("notify_empty"):
+                    built.reply = Reply(text="No new Hugging Face daily papers since the last trending post.")
+                continue
+            n = int(row["trending_n"] or 10)
+            filt = topics.get(row["pk"], []) if row.get("trending_topics") else []
+            want = 200 if filt else n
+            if want not in cache:
+                cache[want] = self.store.papers.trending(day, limit=want)
+            papers = cache[want]
+            why: dict[str, list[str]] = {}
+            matched: dict[str, list[str]] = {}
+            if filt:
+                for topic, hits in self.searcher.match_papers(filt, papers).items():
+                    for pid, h in hits.items():
+                        why.setdefault(pid, []).append(topic)
+                        matched.setdefault(pid, []).extend(m for m in h.matched if m not in matched.get(pid, []))
+                papers = [p for p in papers if p.id in why]
+            papers = papers[:n]
+            if not papers:
+                if row.get("notify_empty"):
+                    built.reply = Reply(text=f"Nothing trending for your topics on Hugging Face ({day}).")
+                continue
+            built.paper_ids = [p.id for p in papers]
+            scope = " for your topics" if filt else ""
+            built.reply = Reply(
+                text=f"Trending on Hugging Face{scope}, {day}: top {len(papers)} by upvotes.",
+                cards=tuple(paper_card(p, matched.get(p.id, ()), why.get(p.id, ())) for p in papers),
+                broadcast=True,
+            )
+        return out
