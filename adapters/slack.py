@@ -1,0 +1,302 @@
+"""Slack adapter: a translator between slack-bolt (AsyncApp) and the Core. No commands, rules or SQL live here.
+
+`/papers QUERY` is acknowledged at once (Slack gives 3 s), then answered ephemerally through `response_url`.
+`/papers follow T` becomes the core text `/follow T`; anything that is not a known subcommand is `/search ...`.
+Buttons carry the core's `Button.action` in their `value`; a Reply with `broadcast=True` (e.g. "Share in channel")
+is posted publicly with chat.postMessage.
+
+Chat ids are `TEAM/CONVERSATION` (e.g. `T123/C456`; in a DM the conversation is the user id, `T123/U789`), so one
+database serves many workspaces and `deliver()` knows which workspace token to use without another lookup.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Optional
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_bolt_request, to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
+                                                         AsyncRateLimitErrorRetryHandler)
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack_render import home_view, reply_messages, unescape
+from bot.config import Settings
+from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
+
+log = logging.getLogger("paperwire.slack")
+
+PLATFORM = "slack"
+SUBCOMMANDS = {"start", "help", "search", "follow", "unfollow", "topics", "time", "timezone", "pause", "resume",
+               "digest", "trending", "settings", "quiet", "channel"}
+# the bot is gone from that conversation: stop sending there (the core deactivates the chat), never retry
+BLOCKED = {"not_in_channel", "channel_not_found", "is_archived", "account_inactive", "invalid_auth",
+           "token_revoked", "user_not_found", "cannot_dm_bot"}
+SCOPES = ["commands", "chat:write", "chat:write.public", "users:read"]
+
+
+def to_core_text(text: str) -> str:
+    """`/papers follow T` -> `/follow T`; `/papers flash attention` -> `/search flash attention`; empty -> `/help`."""
+    text = unescape(text).strip()
+    if not text:
+        return "/help"
+    first, _, rest = text.partition(" ")
+    word = first.lstrip("/").lower()
+    if word in SUBCOMMANDS:
+        return f"/{word} {rest.strip()}".rstrip()
+    return f"/search {text}"
+
+
+def chat_key(team: Optional[str], conversation: str) -> str:
+    return f"{team or '-'}/{conversation}"
+
+
+def split_key(chat_id: str) -> tuple[Optional[str], str]:
+    team, _, conv = chat_id.rpartition("/")
+    return (team if team and team != "-" else None), conv
+
+
+def build_client(settings: Settings, token: Optional[str] = None) -> AsyncWebClient:
+    """One Web API client for everything: base_url from settings (proxies, tests) and 429s retried after Retry-After."""
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url,
+                          retry_handlers=[AsyncConnectionErrorRetryHandler(),
+                                          AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+
+
+def oauth_settings(settings: Settings, data_dir: Path) -> Optional[AsyncOAuthSettings]:
+    """Multi-workspace install: slack_sdk's SQLite installation and state stores in a folder next to the database."""
+    if not (settings.slack_client_id and settings.slack_client_secret):
+        return None
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cid = settings.slack_client_id
+    return AsyncOAuthSettings(
+        client_id=cid, client_secret=settings.slack_client_secret, scopes=SCOPES, user_scopes=[],
+        installation_store=SQLite3InstallationStore(database=str(data_dir / "installations.db"), client_id=cid),
+        state_store=SQLite3OAuthStateStore(database=str(data_dir / "oauth_state.db"), expiration_seconds=600),
+    )
+
+
+def build_app(core, settings: Settings, data_dir: Optional[Path] = None) -> AsyncApp:
+    """The Bolt app with every listener; everything passed explicitly (Bolt would otherwise read SLACK_* itself)."""
+    return SlackAdapter(core, settings, data_dir=data_dir).app
+
+
+def create_adapter(core, settings: Settings) -> "SlackAdapter":
+    return SlackAdapter(core, settings)
+
+
+class SlackAdapter:
+    platform = PLATFORM
+
+    def __init__(self, core, settings: Settings, data_dir: Optional[Path] = None, min_post_interval: float = 1.0):
+        self.core, self.settings = core, settings
+        self.data_dir = data_dir or Path(settings.db_path).resolve().parent / "slack"
+        self.client = build_client(settings, settings.slack_bot_token)
+        self.oauth = oauth_settings(settings, self.data_dir)
+        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or "",
+                            oauth_settings=self.oauth, name="paperwire", logger=log)
+        self.min_post_interval = min_post_interval  # Slack allows about 1 message/s per channel
+        self._last_post: dict[str, float] = {}
+        self._in_flight, self._idle, self._turn = 0, asyncio.Event(), asyncio.Lock()
+        self._idle.set()
+        self._socket = None
+        self._register()
+
+    # ---- lifecycle -------------------------------------------------------------------------------------------
+    async def start(self, web_app: web.Application) -> None:
+        flow = self.app.oauth_flow
+        if flow is not None:
+            web_app.router.add_get(flow.install_path, self._oauth_get)
+            web_app.router.add_get(flow.redirect_uri_path, self._oauth_get)
+        if self.settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.app, app_token=self.settings.slack_app_token)
+            await self._socket.connect_async()
+            log.info("slack: Socket Mode connected")
+        else:
+            if not self.settings.slack_signing_secret:
+                raise RuntimeError("SLACK_SIGNING_SECRET is required for Slack in HTTP mode (or set SLACK_APP_TOKEN)")
+            web_app.router.add_post("/slack/events", self._events)
+            log.info("slack: HTTP mode at POST /slack/events")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+
+    async def _events(self, request: web.Request) -> web.Response:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _oauth_get(self, request: web.Request) -> web.Response:
+        flow, bolt_req = self.app.oauth_flow, await to_bolt_request(request)
+        if request.path == flow.install_path:
+            return await to_aiohttp_response(await flow.handle_installation(bolt_req))
+        return await to_aiohttp_response(await flow.handle_callback(bolt_req))
+
+    # ---- inbound ---------------------------------------------------------------------------------------------
+    def _register(self) -> None:
+        app = self.app
+        app.command(re.compile(r"^/"))(self._on_command)
+        app.action(re.compile(r"^pw:"))(self._on_action)
+        app.event("app_home_opened")(self._on_home)
+        app.event("app_uninstalled")(self._on_uninstalled)
+        app.event("tokens_revoked")(self._on_uninstalled)
+
+    async def _on_command(self, ack, body, context, respond, client) -> None:
+        await ack()
+        msg = self._message(context, client, channel=body.get("channel_id", ""), text=to_core_text(body.get("text", "")),
+                            channel_name=body.get("channel_name", ""), user_name=body.get("user_name", ""))
+        await self._answer(msg, respond, client, body.get("channel_id"))
+
+    async def _on_action(self, ack, body, context, respond, client) -> None:
+        await ack()
+        value = (body.get("actions") or [{}])[0].get("value")
+        if not value:  # a link button: Slack reports the click, there is nothing to do
+            return
+        user = context.user_id or body.get("user", {}).get("id", "")
+        if (body.get("view") or {}).get("type") == "home":
+            msg = self._message(context, client, channel=user, action=value)
+            await self._run(lambda: self.core.handle(msg))
+            await self._publish_home(client, context.team_id, user)
+            return
+        channel = (body.get("channel") or {}).get("id", "")
+        msg = self._message(context, client, channel=channel, action=value,
+                            channel_name=(body.get("channel") or {}).get("name", ""),
+                            user_name=body.get("user", {}).get("name", ""))
+        await self._answer(msg, respond, client, channel)
+
+    async def _on_home(self, event, context, client) -> None:
+        if event.get("tab", "home") == "home":
+            await self._publish_home(client, context.team_id, event["user"])
+
+    async def _on_uninstalled(self, event, context) -> None:
+        """The workspace removed the app (or revoked its token): its chats stop receiving posts."""
+        team = context.team_id or context.enterprise_id
+        log.warning("slack: workspace %s uninstalled the app or revoked its tokens (%s)", team, event.get("type"))
+        if self.oauth is not None:
+            await self.oauth.installation_store.async_delete_all(enterprise_id=context.enterprise_id, team_id=team)
+        deactivate = getattr(self.core, "deactivate_chats", None)
+        if deactivate is not None:
+            deactivate(PLATFORM, f"{team}/", reason=f"slack {event.get('type', 'uninstall')}")
+
+    def _message(self, context, client, *, channel: str, text: str = "", action: Optional[str] = None,
+                 channel_name: str = "", user_name: str = "") -> Message:
+        """A Bolt request -> Message. DMs (D... / "directmessage") belong to the user; channels to everyone in them."""
+        user, team = context.user_id or "", context.team_id or context.enterprise_id
+        direct = channel.startswith("D") or channel_name == "directmessage" or channel == user or not channel
+        settings = self.settings
+
+        async def is_admin() -> bool:
+            if not settings.slack_admins_only:
+                return True
+            try:
+                u = (await client.users_info(user=user))["user"]
+                return bool(u.get("is_admin") or u.get("is_owner") or u.get("is_primary_owner"))
+            except SlackApiError as e:
+                log.warning("slack: users.info failed for the admin check: %s", e.response.get("error"))
+                return False
+
+        async def resolve_channel(_ref: str) -> ChannelInfo:
+            return ChannelInfo(error="In Slack, run /papers inside that channel: it applies to the channel it is typed in.")
+
+        return Message(platform=PLATFORM, chat_id=chat_key(team, user if direct else channel), user_id=user,
+                       text=text, action=action, chat_kind="private" if direct else "group", user_name=user_name,
+                       chat_title="" if direct else channel_name, is_admin=is_admin, resolve_channel=resolve_channel)
+
+    async def _run(self, call):
+        """Run core work only when no Slack request is waiting for its ack: a big search must not delay an ack."""
+        async with self._turn:
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout=2.0)
+            except asyncio.TimeoutError:
+                pass
+            try:
+                return await call()
+            except Exception:  # the core promises not to raise; if it does, the user still gets an answer
+                log.exception("slack: core failed")
+                return Reply(text="Sorry, something went wrong. Please try again.", error=True)
+
+    async def _answer(self, msg: Message, respond, client, channel: Optional[str]) -> None:
+        reply = await self._run(lambda: self.core.handle(msg))
+        if reply.broadcast and channel:
+            result = await self._post(client, None, channel, reply)
+            if result.status == "sent":
+                return
+            reply = Reply(text="I can't post in this conversation. Invite me with `/invite @Paperwire` and try again."
+                          if result.status == "blocked" else "Slack is busy, please try again in a minute.",
+                          error=True)
+        for payload in reply_messages(reply):
+            await respond(response_type="ephemeral", replace_original=False, **payload)
+
+    async def _publish_home(self, client, team: Optional[str], user: str) -> None:
+        overview = await self._run(lambda: _as_awaitable(self.core.overview(PLATFORM, chat_key(team, user))))
+        try:
+            await client.views_publish(user_id=user, view=home_view(overview))
+        except SlackApiError as e:
+            log.warning("slack: views.publish failed: %s", e.response.get("error"))
+
+    # ---- outbound --------------------------------------------------------------------------------------------
+    async def _token_for(self, team: Optional[str]) -> Optional[str]:
+        if self.oauth is not None and team:
+            bot = await self.oauth.installation_store.async_find_bot(enterprise_id=None, team_id=team)
+            if bot is not None:
+                return bot.bot_token
+        return self.settings.slack_bot_token
+
+    async def _post(self, client, token: Optional[str], channel: str, reply: Reply) -> DeliveryResult:
+        """Post a Reply publicly (several messages if it is long); map Slack errors to a DeliveryResult."""
+        refs = []
+        for payload in reply_messages(reply):
+            wait = self._last_post.get(channel, 0.0) + self.min_post_interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                kwargs = {"token": token} if token else {}
+                resp = await client.chat_postMessage(channel=channel, unfurl_links=False, **payload, **kwargs)
+                refs.append(resp.get("ts") or "")
+            except SlackApiError as e:
+                error = e.response.get("error") or "unknown"
+                if error in BLOCKED:
+                    log.warning("slack: cannot post to %s: %s (not retried)", channel, error)
+                    return DeliveryResult("blocked", detail=error)
+                log.warning("slack: posting to %s failed (%s); will retry later", channel, error)
+                if not refs:  # nothing went out: safe to retry the whole thing
+                    return DeliveryResult("retry", detail=error)
+                break  # the start went out: keep it rather than send it twice
+            except Exception as e:  # network trouble after the client's own retries
+                log.warning("slack: posting to %s failed: %s", channel, type(e).__name__)
+                if not refs:
+                    return DeliveryResult("retry", detail=type(e).__name__)
+                break
+            finally:
+                self._last_post[channel] = time.monotonic()
+        return DeliveryResult("sent", message_ref=",".join(refs))
+
+    async def deliver(self, digest: Digest) -> DeliveryResult:
+        """A claimed digest or trending post -> chat.postMessage in the chat's workspace."""
+        team, channel = split_key(digest.chat.chat_id)
+        token = await self._token_for(team)
+        if not token:
+            log.warning("slack: no installation for workspace %s; chat %s deactivated", team, digest.chat.chat_id)
+            return DeliveryResult("blocked", detail="not installed")
+        return await self._post(self.client, token, channel, digest.reply)
+
+
+async def _as_awaitable(value):
+    return value
