@@ -1,1 +1,85 @@
-"""`paperwire search` (owned by the search work)."""
+"""`paperwire search`: one query from the command line, or one query per stdin line (JSON Lines out, for scripts/benchmarks)."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from bot.cli import Context, cli
+
+
+def _result_json(query: str, result) -> dict:
+    out = {
+        "query": query,
+        "results": [
+            {
+                "id": h.paper.id,
+                "arxiv_id": h.paper.arxiv_id,
+                "title": h.paper.title,
+                "score": h.score,
+                "published": h.paper.published,
+                "upvotes": h.paper.upvotes,
+            }
+            for h in result.hits
+        ],
+    }
+    if result.error:
+        out["error"] = result.error
+    if result.note:
+        out["note"] = result.note
+    return out
+
+
+@cli.command()
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, 100), help="Results per query.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per query.")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read one query per input line.")
+@click.argument("query", nargs=-1)
+@click.pass_obj
+def search(obj: Context, limit: int, as_json: bool, from_stdin: bool, query: tuple[str, ...]) -> None:
+    """Search papers: words, "phrases", -exclusions, a OR b, author:Name, since:7d, sort:new|top."""
+    from bot.search import Searcher
+
+    if from_stdin and query:
+        raise click.UsageError("give a QUERY or --stdin, not both")
+    if not from_stdin and not query:
+        raise click.UsageError('give a QUERY, e.g. paperwire search "flash attention"')
+    searcher = Searcher(obj.store)
+    if from_stdin:
+        stream = click.get_text_stream("stdin")
+        for line in stream:
+            text = line.rstrip("\r\n")
+            if not text.strip():
+                continue
+            result = searcher.search(text, limit=limit)
+            if as_json:
+                click.echo(json.dumps(_result_json(text, result), ensure_ascii=False))
+            else:
+                _print_human(text, result)
+        return
+    text = " ".join(query)
+    result = searcher.search(text, limit=limit)
+    if as_json:
+        click.echo(json.dumps(_result_json(text, result), ensure_ascii=False))
+        return
+    _print_human(text, result)
+    if result.error:
+        sys.exit(2)
+
+
+def _print_human(text: str, result) -> None:
+    if result.error:
+        click.echo(f"{text}: {result.error}", err=True)
+        return
+    if result.note:
+        click.echo(result.note)
+    if not result.hits:
+        click.echo(f"No papers match {text!r}.")
+        return
+    for i, h in enumerate(result.hits, 1):
+        p = h.paper
+        meta = " · ".join(x for x in (p.arxiv_id or "", p.published or "", f"▲{p.upvotes}" if p.upvotes else "") if x)
+        click.echo(f"{i:2}. {p.title}")
+        click.echo(f"    {meta}  [{', '.join(h.matched)}]")
+    click.echo(f"({result.total}{'+' if result.total > 3000 else ''} matching)")

@@ -1,5 +1,12 @@
-"""Search queries against the FTS5 index (owned by the search work)."""
+"""All SQL behind search: FTS5 candidate queries, the index vocabulary, and stemming through SQLite's own tokenizer.
+
+The core (bot/search.py) builds MATCH expressions only from parsed, quoted tokens; this module just runs them.
+Stemming goes through a temporary FTS5 table with the same tokenizer as `papers_fts`, so in-memory matching
+(`Searcher.match_papers`) sees exactly the stems that FTS5 indexes.
+"""
 from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
 
 from sqlite_utils.migrations import Migrations
 
@@ -7,9 +14,103 @@ from store.db import register
 
 migrations = register(Migrations("search"))
 
+TOKENIZE = "porter unicode61 remove_diacritics 2"
+# bm25 column weights: title, abstract, authors. A known item is named by its title.
+WEIGHTS = (8.0, 1.0, 2.0)
+_DATE = "max(coalesce(p.published, ''), coalesce(p.hf_date, ''))"
+
 
 class SearchRepo:
-    """Placeholder until the search work lands."""
+    """Search queries. `cache` is scratch space for the search core's derived data (vocabulary, stems)."""
 
     def __init__(self, db):
         self.db = db
+        self.cache: dict = {}
+        self._stem_ready = False
+
+    # --- freshness -------------------------------------------------------------------------------------------
+    def signature(self) -> tuple:
+        """Changes whenever papers may have changed (this connection's writes or another connection's commits)."""
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        return (version, self.db.conn.total_changes)
+
+    def max_pk(self) -> int:
+        return self.db.execute("SELECT coalesce(max(pk), 0) FROM papers").fetchone()[0]
+
+    def paper_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM papers").fetchone()[0]
+
+    # --- vocabulary --------------------------------------------------------------------------------------------
+    def vocabulary(self) -> dict[str, int]:
+        """Every indexed (stemmed) term -> number of papers containing it."""
+        self.db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.pw_vocab USING fts5vocab(main, papers_fts, row)"
+        )
+        return dict(self.db.execute("SELECT term, doc FROM temp.pw_vocab").fetchall())
+
+    def titles(self) -> Iterable[str]:
+        """All titles (for the surface-word vocabulary that typo correction suggests from)."""
+        for (title,) in self.db.execute("SELECT title FROM papers"):
+            yield title
+
+    # --- stemming ----------------------------------------------------------------------------------------------
+    def stem(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
+        """Each text -> its tokens as FTS5 indexes them (lowercased, diacritics removed, porter-stemmed)."""
+        if not texts:
+            return []
+        if not self._stem_ready:
+            self.db.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.pw_stem USING fts5(w, content='', tokenize='{TOKENIZE}')"
+            )
+            self.db.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.pw_stem_v USING fts5vocab(temp, pw_stem, instance)"
+            )
+            self._stem_ready = True
+        out: list[list[str]] = [[] for _ in texts]
+        conn = self.db.conn
+        for start in range(0, len(texts), 5000):
+            part = texts[start : start + 5000]
+            conn.executemany("INSERT INTO temp.pw_stem(rowid, w) VALUES (?, ?)", enumerate(part, start))
+            for term, doc, _off in conn.execute("SELECT term, doc, offset FROM temp.pw_stem_v ORDER BY doc, offset"):
+                out[doc].append(term)
+            conn.execute("INSERT INTO temp.pw_stem(pw_stem) VALUES ('delete-all')")
+        return [tuple(t) for t in out]
+
+    # --- candidates ------------------------------------------------------------------------------------------
+    def _where(self, since: Optional[str]) -> tuple[str, list]:
+        if not since:
+            return "", []
+        return " AND (p.published >= ? OR p.hf_date >= ?)", [since, since]
+
+    def count(self, match: str, since: Optional[str] = None, cap: int = 5000) -> int:
+        """How many papers match (stops counting at `cap`: a cheap test of how generic a query is)."""
+        where, args = self._where(since)
+        join = " JOIN papers p ON p.pk = f.rowid" if since else ""
+        sql = f"SELECT count(*) FROM (SELECT f.rowid FROM papers_fts f{join} WHERE papers_fts MATCH ?{where} LIMIT ?)"
+        return self.db.execute(sql, [match, *args, cap]).fetchone()[0]
+
+    def ranked(self, match: str, limit: int, since: Optional[str] = None, order: str = "bm25",
+               offset: int = 0) -> list[tuple[int, float]]:
+        """(pk, score) of matching papers, best first. order: bm25 (higher score better) | new | top | pk."""
+        where, args = self._where(since)
+        w = ", ".join(str(x) for x in WEIGHTS)
+        if order == "bm25":
+            sql = (f"SELECT f.rowid, -bm25(papers_fts, {w}) AS s FROM papers_fts f JOIN papers p ON p.pk = f.rowid "
+                   f"WHERE papers_fts MATCH ?{where} ORDER BY s DESC LIMIT ? OFFSET ?")
+        elif order == "new":
+            sql = (f"SELECT f.rowid, 0.0 FROM papers_fts f JOIN papers p ON p.pk = f.rowid WHERE papers_fts MATCH ?{where} "
+                   f"ORDER BY {_DATE} DESC, coalesce(p.upvotes, 0) DESC, p.pk DESC LIMIT ? OFFSET ?")
+        elif order == "top":
+            sql = (f"SELECT f.rowid, 0.0 FROM papers_fts f JOIN papers p ON p.pk = f.rowid WHERE papers_fts MATCH ?{where} "
+                   f"ORDER BY coalesce(p.upvotes, -1) DESC, {_DATE} DESC, p.pk DESC LIMIT ? OFFSET ?")
+        else:  # newest rows first, no scoring: for very generic queries
+            sql = (f"SELECT f.rowid, 0.0 FROM papers_fts f JOIN papers p ON p.pk = f.rowid WHERE papers_fts MATCH ?{where} "
+                   f"ORDER BY f.rowid DESC LIMIT ? OFFSET ?")
+        return [(int(pk), float(s)) for pk, s in self.db.execute(sql, [match, *args, limit, offset]).fetchall()]
+
+    def exact_titles(self, norm_titles: Sequence[str]) -> list[int]:
+        """pks of papers whose normalized title is exactly one of these."""
+        if not norm_titles:
+            return []
+        marks = ",".join("?" * len(norm_titles))
+        return [r[0] for r in self.db.execute(f"SELECT pk FROM papers WHERE norm_title IN ({marks})", list(norm_titles))]

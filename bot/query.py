@@ -1,0 +1,252 @@
+"""The query language shared by /search and /follow: parse any text into a ParsedQuery, never raising.
+
+Grammar (Google-like, forgiving):
+  words                all must match (stemmed, case-insensitive); `JRT-RNN` is the phrase "jrt rnn" as written
+  "exact phrase"       words adjacent, in order
+  -word  -"phrase"     exclusions (also `NOT word`)
+  a OR b               alternatives; OR binds tighter than the implicit AND: `a OR b c` = (a OR b) AND c
+  author:Name  author:"First Last"
+  since:2026-06-01  since:7d  since:2w
+  sort:new  sort:top  sort:relevance (default)
+Parentheses, `AND`, `*` and other punctuation are ignored. Problems become `ParsedQuery.error` (a user-facing
+sentence), never an exception: the text comes straight from chat users.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Optional
+
+MAX_CHARS = 1000  # longer input is cut (with a note): nobody types more, and it bounds the work per query
+MAX_TERMS = 24
+MAX_WORD = 64
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_REL = re.compile(r"^(\d{1,4})([dwmy])$")
+_UNITS = {"d": 1, "w": 7, "m": 30, "y": 365}
+SORTS = {"new": "new", "newest": "new", "recent": "new", "date": "new", "top": "top", "upvotes": "top",
+         "popular": "top", "relevance": "relevance", "best": "relevance"}
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """Lowercased word tokens the way FTS5 unicode61 splits them (letters and digits; everything else separates)."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return tuple(w[:MAX_WORD] for w in _WORD.findall(text))
+
+
+@dataclass(frozen=True)
+class Term:
+    """One searchable unit: a word, or a phrase (quoted, or a hyphenated name such as JRT-RNN)."""
+
+    words: tuple[str, ...]
+    quoted: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+    def canonical(self) -> str:
+        return f'"{self.text}"' if self.is_phrase or self.quoted else self.text
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    groups: tuple[tuple[Term, ...], ...] = ()  # AND of groups; each group is an OR of terms
+    excludes: tuple[Term, ...] = ()
+    authors: tuple[Term, ...] = ()
+    since: Optional[str] = None  # YYYY-MM-DD
+    since_days: Optional[int] = None  # relative: since:7d
+    sort: str = "relevance"
+    error: Optional[str] = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Positive words/phrases (for highlighting), in query order, without duplicates."""
+        out: list[str] = []
+        for group in self.groups:
+            for t in group:
+                if t.text not in out:
+                    out.append(t.text)
+        return tuple(out)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def since_date(self, now: Optional[datetime] = None) -> Optional[str]:
+        """The effective lower date bound (YYYY-MM-DD): absolute, or `now - N days` for since:Nd."""
+        if self.since_days is not None:
+            now = now or datetime.now(timezone.utc)
+            return (now.date() - timedelta(days=self.since_days)).isoformat()
+        return self.since
+
+    def canonical(self) -> str:
+        """A normalized text: two queries with the same meaning (order, case, spacing) give the same string."""
+        parts = sorted(" OR ".join(sorted({t.canonical() for t in g})) for g in self.groups)
+        parts += sorted({"-" + t.canonical() for t in self.excludes})
+        parts += sorted({f'author:"{t.text}"' if t.is_phrase else f"author:{t.text}" for t in self.authors})
+        if self.since_days is not None:
+            parts.append(f"since:{self.since_days}d")
+        elif self.since:
+            parts.append(f"since:{self.since}")
+        if self.sort != "relevance":
+            parts.append(f"sort:{self.sort}")
+        return " ".join(parts)
+
+
+def _lex(text: str) -> list[tuple[str, str]]:
+    """Split into (kind, value): kinds are 'word', 'phrase', 'neg' (a '-' glued to the next token)."""
+    out: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace() or c in "()[]{}":
+            i += 1
+            continue
+        if c == "-" and i + 1 < n and not text[i + 1].isspace() and (i == 0 or text[i - 1].isspace() or text[i - 1] in "("):
+            out.append(("neg", "-"))
+            i += 1
+            continue
+        if c == '"':
+            j = text.find('"', i + 1)
+            j = n if j < 0 else j
+            out.append(("phrase", text[i + 1 : j]))
+            i = j + 1
+            continue
+        j = i
+        while j < n and not text[j].isspace() and text[j] not in '"()[]{}':
+            j += 1
+        word = text[i:j]
+        # author:"First Last" - the quoted value belongs to the field
+        if word.lower().endswith(("author:", "authors:")) and j < n and text[j] == '"':
+            k = text.find('"', j + 1)
+            k = n if k < 0 else k
+            out.append(("word", word + text[j + 1 : k].replace(" ", "\x00")))
+            i = k + 1
+            continue
+        out.append(("word", word))
+        i = j
+    return out
+
+
+def _parse_since(value: str) -> tuple[Optional[str], Optional[int], Optional[str]]:
+    """since:YYYY-MM-DD or since:N(d|w|m|y) -> (date, days, error)."""
+    v = value.strip().lower()
+    m = _REL.match(v)
+    if m:
+        return None, int(m.group(1)) * _UNITS[m.group(2)], None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        try:
+            return date.fromisoformat(v).isoformat(), None, None
+        except ValueError:
+            pass
+    return None, None, f"since: expects a date like since:2026-06-01 or a span like since:7d (got {value[:30]!r})."
+
+
+def parse(text: str) -> ParsedQuery:
+    """Parse any text. Never raises; a problem the user must fix is in `.error`."""
+    try:
+        return _parse(text)
+    except Exception:  # pragma: no cover - belt and braces: user text must never crash a command
+        return ParsedQuery(text=str(text)[:200], error="Sorry, I could not understand that query.")
+
+
+def _parse(text: str) -> ParsedQuery:
+    raw = "" if text is None else str(text)
+    notes: list[str] = []
+    raw = raw.replace("\x00", " ")
+    if len(raw) > MAX_CHARS:
+        raw = raw[:MAX_CHARS]
+        notes.append(f"Only the first {MAX_CHARS} characters of the query were used.")
+    groups: list[list[Term]] = []
+    excludes: list[Term] = []
+    authors: list[Term] = []
+    since = since_days = None
+    sort = "relevance"
+    errors: list[str] = []
+    negate = False
+    pending_or = False
+    last_positive = False  # OR joins only two positive terms: `-a OR b` is just `-a b`
+    for kind, value in _lex(raw):
+        if kind == "neg":
+            negate = True
+            continue
+        if kind == "word":
+            if value == "OR" or value == "|":
+                pending_or = last_positive and not negate
+                continue
+            if value in ("AND", "&&", "+"):
+                continue
+            if value == "NOT":
+                negate = True
+                continue
+            key, sep, val = value.partition(":")
+            k = key.lower()
+            if sep and k in ("author", "authors", "by"):
+                name = words_of(val.replace("\x00", " "))
+                if name:
+                    authors.append(Term(name, quoted=len(name) > 1))
+                else:
+                    errors.append('author: needs a name, e.g. author:Hinton or author:"Geoffrey Hinton".')
+                negate = pending_or = last_positive = False
+                continue
+            if sep and k == "since":
+                s, d, err = _parse_since(val)
+                if err:
+                    errors.append(err)
+                else:
+                    since, since_days = s, d
+                negate = pending_or = last_positive = False
+                continue
+            if sep and k in ("sort", "order"):
+                if val.lower() in SORTS:
+                    sort = SORTS[val.lower()]
+                else:
+                    errors.append(f"sort: can be sort:new, sort:top or sort:relevance (got {val[:20]!r}).")
+                negate = pending_or = last_positive = False
+                continue
+        words = words_of(value)
+        if not words:  # `*`, `+++`, an empty "" - nothing to search for
+            negate = False
+            continue
+        term = Term(words, quoted=(kind == "phrase"))
+        last_positive = not negate
+        if negate:
+            excludes.append(term)
+        elif pending_or and groups:
+            if term not in groups[-1]:
+                groups[-1].append(term)
+        else:
+            groups.append([term])
+        negate = pending_or = False
+    if len(groups) > MAX_TERMS:
+        groups = groups[:MAX_TERMS]
+        notes.append(f"Only the first {MAX_TERMS} search terms were used.")
+    excludes, authors = excludes[:MAX_TERMS], authors[:MAX_TERMS]
+    error = errors[0] if errors else None
+    if error is None and not groups and not authors:
+        if excludes:
+            error = "Add at least one word to search for: exclusions (-word) alone match everything."
+        elif raw.strip():
+            error = "That query has no words to search for. Try e.g. flash attention or author:Hinton."
+        else:
+            error = "Type some words to search for, e.g. diffusion transformer -medical."
+    return ParsedQuery(
+        text=raw.strip(),
+        groups=tuple(tuple(g) for g in groups),
+        excludes=tuple(excludes),
+        authors=tuple(authors),
+        since=since,
+        since_days=since_days,
+        sort=sort,
+        error=error,
+        notes=tuple(notes),
+    )
