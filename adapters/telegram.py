@@ -1,0 +1,316 @@
+"""Telegram adapter: python-telegram-bot 22 updates -> bot.models.Message -> one Core call -> HTML messages.
+
+A translator only: the core owns the grammar, the rules and the schedule; telegram_render.py owns Telegram's limits.
+Here: handlers, admin/channel look-ups the core asks for, delivery with Telegram's errors mapped to DeliveryResult,
+and the two ways updates arrive (long polling by default; a webhook on the shared aiohttp app when configured).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+import warnings
+from datetime import timedelta
+from urllib.parse import urlparse
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
+                          CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
+from telegram.warnings import PTBDeprecationWarning
+
+from adapters.telegram_render import NO_PREVIEW, Chunk, inline_results, render, to_plain
+from bot.config import Settings
+from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
+
+log = logging.getLogger("paperwire.telegram")
+logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs request URLs at INFO, and they hold the token
+# we wait out RetryAfter per chat in send_chunk; the limiter's own "hit after 0 retries" traceback is noise
+logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+
+COMMANDS = [("search", "Search papers: /search flash attention"), ("follow", "Follow a topic in your daily digest"),
+            ("unfollow", "Stop following a topic"), ("topics", "Your followed topics"),
+            ("digest", "Your digest now"), ("trending", "Today's trending papers"),
+            ("time", "Digest time, e.g. /time 08:30"), ("timezone", "Time zone, e.g. /timezone Europe/Berlin"),
+            ("pause", "Pause digests"), ("resume", "Resume digests"), ("settings", "Your settings"),
+            ("channel", "Daily posts for this chat or a channel"), ("help", "How to use Paperwire"),
+            ("start", "Welcome")]
+ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
+GONE = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
+KINDS = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGROUP: "group",
+         ChatType.CHANNEL: "channel"}
+BLOCKED_HINTS = ("chat not found", "bot was kicked", "not a member", "have no rights", "not enough rights",
+                 "chat_write_forbidden", "user is deactivated", "peer_id_invalid")
+SEND_ATTEMPTS = 4  # a RetryAfter for one chat is waited out here, without pausing every other chat
+PER_CHAT_INTERVAL = 1.0  # Telegram: about one message per second per chat (multi-part digests are paced)
+
+
+class Redact(logging.Filter):
+    """Replaces the bot token in any log line (message and traceback) that would carry it."""
+
+    def __init__(self, secret: str):
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret:
+            message = record.getMessage()
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if self.secret in message:
+                record.msg, record.args = message.replace(self.secret, "<token>"), ()
+            if record.exc_text and self.secret in record.exc_text:
+                record.exc_text = record.exc_text.replace(self.secret, "<token>")
+        return True
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _chat_ref(chat_id: str) -> int | str:
+    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
+async def send_chunk(app: Application, chat_id: int | str, chunk: Chunk):
+    """Send one message; wait out a short RetryAfter for this chat; fall back to plain text if HTML is refused."""
+    text, mode = chunk.text, ParseMode.HTML
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            return await app.bot.send_message(chat_id, text, parse_mode=mode, reply_markup=chunk.keyboard,
+                                              link_preview_options=NO_PREVIEW)
+        except RetryAfter as e:
+            wait = _retry_seconds(e)
+            if attempt == SEND_ATTEMPTS - 1 or wait > 60:
+                raise
+            await asyncio.sleep(wait + 0.05)
+        except BadRequest as e:
+            if "can't parse entities" not in str(e).lower() or mode is None:
+                raise
+            log.error("Telegram refused our HTML (%s); sending plain text", e)
+            text, mode = to_plain(chunk.text), None
+    raise AssertionError("unreachable")
+
+
+async def send_reply(app: Application, chat_id: int | str, reply: Reply) -> None:
+    for chunk in render(reply):
+        await send_chunk(app, chat_id, chunk)
+
+
+def _message(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str = "", action: str | None = None) -> Message:
+    """The neutral Message, with lazy platform look-ups the core may need (admin check, channel resolution)."""
+    chat, user, bot = update.effective_chat, update.effective_user, context.bot
+    kind = KINDS.get(chat.type, "group")
+    sender_chat = update.effective_message.sender_chat if update.effective_message else None
+
+    async def is_admin() -> bool:
+        if kind == "private" or (sender_chat is not None and sender_chat.id == chat.id):
+            return True  # a private chat's owner, a channel post, or an anonymous group admin
+        if user is None:
+            return False
+        try:
+            return (await bot.get_chat_member(chat.id, user.id)).status in ADMINS
+        except TelegramError as e:
+            log.warning("getChatMember failed for chat %s: %s", chat.id, e)
+            return False
+
+    async def resolve_channel(name: str) -> ChannelInfo:
+        return await resolve(bot, user.id if user else None, name)
+
+    return Message(platform="telegram", chat_id=str(chat.id), user_id=str(user.id if user else chat.id), text=text,
+                   action=action, chat_kind=kind, user_name=user.full_name if user else "",
+                   chat_title=chat.title or chat.full_name or "", is_admin=is_admin, resolve_channel=resolve_channel)
+
+
+async def resolve(bot, user_id: int | None, name: str) -> ChannelInfo:
+    """'@name' -> the channel, if both the user and this bot are its administrators (the bot must be able to post)."""
+    name = name if name.startswith("@") else "@" + name
+    try:
+        chat = await bot.get_chat(name)
+        if chat.type != ChatType.CHANNEL:
+            return ChannelInfo(error=f"{name} is not a channel.")
+        me = await bot.get_chat_member(chat.id, bot.id)
+        if me.status not in ADMINS or getattr(me, "can_post_messages", True) is False:
+            return ChannelInfo(error=f"Add me to {name} as an administrator who can post messages, then try again.")
+        if user_id is None or (await bot.get_chat_member(chat.id, user_id)).status not in ADMINS:
+            return ChannelInfo(error=f"Only administrators of {name} can connect it.")
+    except (BadRequest, Forbidden):
+        return ChannelInfo(error=f"I can't see {name}. Add me to the channel as an administrator, then try again.")
+    except TelegramError:
+        return ChannelInfo(error="Telegram did not answer. Please try again in a minute.")
+    return ChannelInfo(chat_id=str(chat.id), title=chat.title or name)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command (or free text in a private chat): the text goes to the core verbatim; the core owns the grammar."""
+    message = update.effective_message
+    if not message or not message.text:
+        return
+    reply = await context.bot_data["core"].handle(_message(update, context, text=message.text))
+    await send_reply(context.application, update.effective_chat.id, reply)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press: its callback data is a core-made action; an error shows as an alert, anything else is posted."""
+    query = update.callback_query
+    reply = await context.bot_data["core"].handle(_message(update, context, action=query.data or ""))
+    if reply.error and len(reply.text) <= 200 and not reply.cards:
+        await query.answer(reply.text, show_alert=True)
+        return
+    await query.answer()
+    if update.effective_chat is not None:
+        await send_reply(context.application, update.effective_chat.id, reply)
+
+
+async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Inline mode (`@Bot flash attention` in any chat): core search results as articles, paged by offset."""
+    query = update.inline_query
+    offset = int(query.offset) if query.offset.isdigit() else 0
+    if not query.query.strip():
+        await query.answer([], cache_time=5)
+        return
+    result = context.bot_data["core"].search(query.query, limit=10, offset=offset)
+    more = result.hits and offset + len(result.hits) < result.total
+    await query.answer(inline_results(result), cache_time=30, next_offset=str(offset + len(result.hits)) if more else "")
+
+
+async def on_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was blocked, kicked or left: stop scheduling for that chat."""
+    change = update.my_chat_member
+    if change.new_chat_member.status in GONE:
+        context.bot_data["core"].deactivate_chat("telegram", str(change.chat.id), f"bot {change.new_chat_member.status}")
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup with a new id: its follows and settings move along."""
+    message = update.effective_message
+    if message.migrate_to_chat_id:
+        context.bot_data["core"].migrate_chat("telegram", str(message.chat.id), str(message.migrate_to_chat_id))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.warning("Telegram update failed: %s: %s", type(context.error).__name__, context.error)
+
+
+def build_application(core, settings: Settings, read_timeout: float = 10.0) -> Application:
+    """The PTB Application: rate-limited (30 msg/s overall, 20 msg/min per group), pointed at a custom server if set."""
+    builder = (ApplicationBuilder().token(settings.telegram_token).read_timeout(read_timeout)
+               .get_updates_read_timeout(read_timeout + 30)
+               .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=0)))
+    if settings.telegram_api_base_url:
+        base = settings.telegram_api_base_url.rstrip("/")
+        builder = builder.base_url(base + "/bot").base_file_url(base + "/file/bot")
+    if settings.telegram_webhook_url:
+        builder = builder.updater(None)
+    app = builder.build()
+    app.bot_data["core"] = core
+    commands = [name for name, _ in COMMANDS] + ["quiet"]
+    app.add_handler(CommandHandler(commands, on_text, filters=filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & filters.UpdateType.MESSAGE, on_text))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(InlineQueryHandler(on_inline))
+    app.add_handler(ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_error_handler(on_error)
+    return app
+
+
+class TelegramAdapter:
+    """What the runner sees: start/stop and deliver(digest) -> DeliveryResult."""
+
+    platform = "telegram"
+
+    def __init__(self, core, settings: Settings, read_timeout: float = 10.0):
+        self.core, self.settings = core, settings
+        self.app = build_application(core, settings, read_timeout)
+        token = settings.telegram_token or ""
+        self.secret = settings.telegram_webhook_secret or hashlib.sha256(token.encode()).hexdigest()[:48]
+        self._redact = Redact(token)
+        self._progress: dict[int, int] = {}  # claim_id -> parts already sent (a retried digest never repeats a part)
+        self._last_sent: dict[str, float] = {}
+
+    async def start(self, web_app: web.Application) -> None:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self._redact)
+        try:
+            await self.app.initialize()
+        except TelegramError as e:
+            raise RuntimeError(f"Telegram start-up failed: {type(e).__name__}") from None  # its text may hold the token
+        try:
+            await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+        except TelegramError as e:
+            log.warning("setMyCommands failed: %s", e)
+        await self.app.start()
+        url = self.settings.telegram_webhook_url
+        if url:
+            web_app.router.add_post(urlparse(url).path or "/telegram", self._webhook)
+            await self.app.bot.set_webhook(url, secret_token=self.secret, allowed_updates=Update.ALL_TYPES)
+        else:
+            await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=25)
+        log.info("Telegram started as @%s (%s)", self.app.bot.username, "webhook" if url else "long polling")
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """Telegram's POST: accepted only with our secret token; the update joins PTB's queue."""
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return web.Response(status=403, text="forbidden")
+        try:
+            update = Update.de_json(await request.json(), self.app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400, text="bad update")
+        await self.app.update_queue.put(update)
+        return web.Response(text="ok")
+
+    async def stop(self) -> None:
+        if self.app.updater and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self._redact)
+
+    async def _pace(self, chat_id: str) -> None:
+        wait = self._last_sent.get(chat_id, 0.0) + PER_CHAT_INTERVAL - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if len(self._last_sent) > 10000:
+            self._last_sent.clear()
+        self._last_sent[chat_id] = time.monotonic()
+
+    async def deliver(self, digest: Digest) -> DeliveryResult:
+        """Send a digest (split into parts); map Telegram's answer to sent / blocked / migrated / retry."""
+        chunks, claim = render(digest.reply), digest.claim_id
+        done = self._progress.get(claim, 0)
+        message = None
+        try:
+            for i in range(done, len(chunks)):
+                await self._pace(digest.chat.chat_id)
+                message = await send_chunk(self.app, _chat_ref(digest.chat.chat_id), chunks[i])
+                self._progress[claim] = i + 1
+        except ChatMigrated as e:
+            self._progress.pop(claim, None)
+            return DeliveryResult("migrated", new_chat_id=str(e.new_chat_id), detail="group became a supergroup")
+        except Forbidden as e:
+            self._progress.pop(claim, None)
+            return DeliveryResult("blocked", detail=str(e))
+        except BadRequest as e:
+            if any(hint in str(e).lower() for hint in BLOCKED_HINTS):
+                self._progress.pop(claim, None)
+                return DeliveryResult("blocked", detail=str(e))
+            return DeliveryResult("retry", detail=f"BadRequest: {e}")
+        except (RetryAfter, NetworkError, TelegramError) as e:  # TimedOut is a NetworkError
+            return DeliveryResult("retry", detail=f"{type(e).__name__}: {e}")
+        self._progress.pop(claim, None)
+        return DeliveryResult("sent", message_ref=str(message.message_id) if message else None)
+
+
+def create_adapter(core, settings: Settings) -> TelegramAdapter:
+    return TelegramAdapter(core, settings)

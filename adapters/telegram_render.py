@@ -1,0 +1,161 @@
+"""Reply -> Telegram HTML messages. Pure functions: no network, no Core, easy to test with hostile titles.
+
+Why a separate module: Telegram's limits (4096 characters *after entity parsing*, 64-byte callback data, HTML where every
+`<`, `>` and `&` in paper text must be escaped) are rendering rules, and the adapter should stay a translator.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+)
+
+from bot.models import Button, Card, Reply, SearchResult
+from bot.render import highlight_spans, pack, short_authors, snippet, truncate
+
+MAX_TEXT = 4096  # Telegram: characters after entity parsing (counted here in UTF-16 units, the stricter measure)
+MAX_CALLBACK = 64  # bytes of callback_data
+MAX_BUTTONS = 100  # per inline keyboard
+SEPARATOR = "\n\n"
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One Telegram message: HTML text and its inline keyboard (None when there are no buttons)."""
+
+    text: str
+    keyboard: Optional[InlineKeyboardMarkup] = None
+
+
+def esc(text: str) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def to_plain(markup: str) -> str:
+    """What Telegram shows once the entities are parsed: tags removed, entities unescaped."""
+    return html.unescape(_TAG.sub("", markup))
+
+
+def visible_len(markup: str) -> int:
+    """Length after entity parsing, in UTF-16 code units (>= len(); emoji and rare scripts count double)."""
+    return len(to_plain(markup).encode("utf-16-le")) // 2
+
+
+def highlighted(text: str, terms: Sequence[str]) -> str:
+    """Escape everything; bold the matched terms (bot.render.highlight_spans decides what matches)."""
+    return "".join(f"<b>{esc(piece)}</b>" if hit else esc(piece) for piece, hit in highlight_spans(text, terms))
+
+
+def card_html(card: Card, number: Optional[int] = None, limit: int = MAX_TEXT) -> str:
+    """One paper: linked title, short authors, date, upvotes, snippet (or abstract), and why it was picked."""
+    p = card.paper
+    head = f"<b>{number}.</b> " if number is not None else ""
+    lines = [f'{head}<a href="{esc(p.url)}">{esc(truncate(p.title, 300))}</a>']
+    meta = [esc(short_authors(p.authors))] if p.authors else []
+    if p.hf_date or p.published:
+        meta.append(esc(p.hf_date or p.published))
+    if p.upvotes is not None:
+        meta.append(f"▲ {p.upvotes}")
+    if p.github_repo and p.github_repo.startswith("https://"):
+        meta.append(f'<a href="{esc(p.github_repo)}">code</a>')
+    if meta:
+        lines.append(f"<i>{' · '.join(meta[:1])}</i>" + "".join(" · " + m for m in meta[1:]))
+    if card.why:
+        lines.append("Matched: " + esc(", ".join(card.why)))
+    fixed = "\n".join(lines)
+    body = p.abstract if card.show_abstract else (card.snippet or snippet(p, card.matched))
+    room = limit - visible_len(fixed) - 1
+    while body and room > 20:
+        out = lines[:]
+        out.insert(len(lines) - (1 if card.why else 0), highlighted(truncate(body, room), card.matched))
+        excess = visible_len("\n".join(out)) - limit
+        if excess <= 0:
+            return "\n".join(out)
+        room -= excess
+    return fixed
+
+
+def _text_blocks(text: str, limit: int) -> list[str]:
+    """Plain text -> escaped blocks that each fit, split at line breaks (a single huge line is cut)."""
+    blocks: list[str] = []
+    for line in (text or "").split("\n"):
+        while visible_len(esc(line)) > limit:
+            blocks.append(esc(line[: limit // 2]))
+            line = line[limit // 2 :]
+        blocks.append(esc(line))
+    groups = pack(blocks, lambda b: visible_len(b) + 1, limit + 1)
+    return ["\n".join(g) for g in groups if any(g)]
+
+
+def button(b: Button) -> Optional[InlineKeyboardButton]:
+    """A Button as Telegram wants it; None when its callback data would exceed 64 bytes (Telegram would reject it)."""
+    if b.url:
+        return InlineKeyboardButton(truncate(b.label, 64), url=b.url)
+    if not b.action or len(b.action.encode("utf-8")) > MAX_CALLBACK:
+        return None
+    return InlineKeyboardButton(truncate(b.label, 64), callback_data=b.action)
+
+
+def keyboard(rows: Sequence[Sequence[Button]], prefixes: Sequence[str] = ()) -> Optional[InlineKeyboardMarkup]:
+    out, count = [], 0
+    for i, row in enumerate(rows):
+        prefix = prefixes[i] if i < len(prefixes) else ""
+        made = [x for x in (button(Button(prefix + b.label, b.action, b.url)) for b in row) if x]
+        made = made[: max(0, MAX_BUTTONS - count)]
+        if made:
+            out.append(made)
+            count += len(made)
+    return InlineKeyboardMarkup(out) if out else None
+
+
+def render(reply: Reply, limit: int = MAX_TEXT) -> list[Chunk]:
+    """A Reply -> messages that each fit Telegram's limit, split only between blocks (text lines, papers, footer).
+
+    Cards are numbered across the whole reply so per-paper buttons can say which paper they belong to; reply-level
+    buttons go on the last message.
+    """
+    items: list[tuple[str, Optional[tuple[Button, ...]], str]] = []  # (html, card buttons, label prefix)
+    items += [(b, None, "") for b in _text_blocks(reply.text, limit)]
+    numbered = len(reply.cards) > 1
+    for i, card in enumerate(reply.cards, 1):
+        items.append((card_html(card, i if numbered else None, limit), card.buttons, f"{i}· " if numbered else ""))
+    items += [(b, None, "") for b in _text_blocks(reply.footer, limit)]
+    if not items:
+        return []
+    groups = pack(items, lambda it: visible_len(it[0]) + len(SEPARATOR), limit + len(SEPARATOR))
+    chunks = []
+    for n, group in enumerate(groups):
+        rows = [list(it[1]) for it in group if it[1]]
+        prefixes = [it[2] for it in group if it[1]]
+        if n == len(groups) - 1 and reply.buttons:
+            rows.append(list(reply.buttons))
+            prefixes.append("")
+        chunks.append(Chunk(SEPARATOR.join(it[0] for it in group), keyboard(rows, prefixes)))
+    return chunks
+
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def inline_results(result: SearchResult) -> list[InlineQueryResultArticle]:
+    """Search hits -> inline-mode articles; choosing one posts the paper card in the chat."""
+    articles = []
+    for hit in result.hits:
+        p = hit.paper
+        desc = " · ".join(x for x in (short_authors(p.authors), p.hf_date or p.published or "",
+                                      f"▲ {p.upvotes}" if p.upvotes is not None else "") if x)
+        content = InputTextMessageContent(card_html(Card(paper=p, matched=hit.matched)), parse_mode="HTML",
+                                          link_preview_options=NO_PREVIEW)
+        articles.append(InlineQueryResultArticle(id=p.id.encode("utf-8")[:64].decode("utf-8", "ignore"),
+                                                 title=truncate(p.title, 200), description=truncate(desc, 200),
+                                                 input_message_content=content, url=p.url))
+    return articles
