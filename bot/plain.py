@@ -1,0 +1,38 @@
+"""Replies as plain text with numbered buttons: the console chat and the CLI previews print this."""
+from __future__ import annotations
+
+from bot.models import Button, Reply
+from bot.render import short_authors
+
+
+def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
+    """Plain text for a Reply and the buttons in the order they are numbered."""
+    buttons: list[Button] = []
+    lines: list[str] = []
+
+    def label(b: Button) -> str:
+        if b.url:
+            return f"{b.label}: {b.url}"
+        buttons.append(b)
+        return f"[{first_number + len(buttons) - 1}] {b.label}"
+
+    if reply.text:
+        lines.append(("! " if reply.error else "") + reply.text)
+    for i, card in enumerate(reply.cards, 1):
+        p = card.paper
+        meta = ", ".join(x for x in (short_authors(p.authors), p.hf_date or p.published or "",
+                                     f"▲{p.upvotes}" if p.upvotes else "") if x)
+        lines.append(f"{i}. {p.title}" + (f"  ({meta})" if meta else ""))
+        lines.append(f"   {p.url}")
+        body = p.abstract if card.show_abstract else card.snippet
+        if body:
+            lines.append("   " + body)
+        if card.why:
+            lines.append("   matched: " + "; ".join(card.why))
+        if card.buttons:
+            lines.append("   " + "  ".join(label(b) for b in card.buttons))
+    if reply.footer:
+        lines.append(reply.footer)
+    if reply.buttons:
+        lines.append("  ".join(label(b) for b in reply.buttons))
+    return "\n".join(lines), buttons

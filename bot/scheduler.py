@@ -1,0 +1,54 @@
+"""The scheduler loop: each tick asks the core what is due, hands each digest to `deliver`, and records the result.
+
+The schedule lives in the database (claims), so this loop holds no state: a restart simply resumes ticking.
+One failing delivery (or a failing tick) is logged and never stops the loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Awaitable, Callable
+
+from bot.clock import Clock
+from bot.models import DeliveryResult, Digest
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[Digest], Awaitable[DeliveryResult]]
+
+
+async def tick(core, deliver: Deliver, now) -> int:
+    """One pass: deliver everything due at `now`; returns how many digests were attempted."""
+    due = core.due_digests(now)
+    for digest in due:
+        try:
+            result = await deliver(digest)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # an adapter bug or a network error: retry later, never twice at once
+            log.exception("delivery of claim %s to %s failed", digest.claim_id, digest.chat.key)
+            result = DeliveryResult("retry", detail=type(exc).__name__)
+        try:
+            core.record_delivery(digest, result)
+        except Exception:
+            log.exception("recording delivery of claim %s failed", digest.claim_id)
+    return len(due)
+
+
+async def run_scheduler(core, deliver: Deliver, clock: Clock, tick_seconds: float, stop: asyncio.Event) -> None:
+    """Tick every `tick_seconds` until `stop` is set (the wait is cut short by `stop`)."""
+    log.info("scheduler started (tick %ss)", tick_seconds)
+    while not stop.is_set():
+        try:
+            n = await tick(core, deliver, clock())
+            if n:
+                log.info("scheduler: %d digest(s) handled", n)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("scheduler tick failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
+        except asyncio.TimeoutError:
+            pass
+    log.info("scheduler stopped")
