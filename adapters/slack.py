@@ -186,14 +186,14 @@ class SlackAdapter:
             await self._publish_home(client, context.team_id, event["user"])
 
     async def _on_uninstalled(self, event, context) -> None:
-        """The workspace removed the app (or revoked its token): its chats stop receiving posts."""
+        """The workspace removed the app (or revoked its bot token): forget the token, its chats stop receiving posts."""
+        if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+            return  # only user tokens (we ask for none): the bot still works
         team = context.team_id or context.enterprise_id
-        log.warning("slack: workspace %s uninstalled the app or revoked its tokens (%s)", team, event.get("type"))
         if self.oauth is not None:
             await self.oauth.installation_store.async_delete_all(enterprise_id=context.enterprise_id, team_id=team)
-        deactivate = getattr(self.core, "deactivate_chats", None)
-        if deactivate is not None:
-            deactivate(PLATFORM, f"{team}/", reason=f"slack {event.get('type', 'uninstall')}")
+        count = self.core.deactivate_chats(PLATFORM, chat_key(team, ""), reason=f"slack {event.get('type')}")
+        log.warning("slack: workspace %s removed the app (%s); %d chats deactivated", team, event.get("type"), count)
 
     def _message(self, context, client, *, channel: str, text: str = "", action: Optional[str] = None,
                  channel_name: str = "", user_name: str = "") -> Message:

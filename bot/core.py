@@ -7,7 +7,8 @@ CONTRACT (adapters rely on exactly this):
 - `core.overview(platform, chat_id) -> Reply`: a chat's topics (with unfollow buttons) and settings (Slack App Home).
 - `core.due_digests(now=None) -> list[Digest]`: claims and returns what is due now (digests and trending posts).
 - `core.record_delivery(digest, result)`: the adapter's DeliveryResult feeds back (sent / blocked / migrated / retry).
-- `core.deactivate_chat(platform, chat_id, reason)`, `core.migrate_chat(platform, old_id, new_id)`: platform events.
+- `core.deactivate_chat(platform, chat_id, reason)`, `core.migrate_chat(platform, old_id, new_id)`: platform events;
+  `core.deactivate_chats(platform, prefix, reason)`: every chat whose id starts with prefix (Slack uninstall).
 Extras for the CLI: `preview_due(now)` (what is due, without claiming) and `preview_digest(platform, chat_id, now)`.
 """
 from __future__ import annotations
@@ -148,6 +149,12 @@ class Core:
     def deactivate_chat(self, platform: str, chat_id: str, reason: str = "") -> None:
         log.info("deactivating chat %s:%s (%s)", platform, chat_id, reason)
         self.store.chats.deactivate(platform, chat_id, reason)
+
+    def deactivate_chats(self, platform: str, prefix: str, reason: str = "") -> int:
+        """Many chats at once: e.g. a Slack workspace uninstalled the app, so every `T123/...` chat stops."""
+        count = self.store.chats.deactivate_prefix(platform, prefix, reason)
+        log.info("deactivated %d %s chats under %s (%s)", count, platform, prefix, reason)
+        return count
 
     def migrate_chat(self, platform: str, old_id: str, new_id: str) -> None:
         log.info("chat %s:%s moved to %s", platform, old_id, new_id)

@@ -6,6 +6,7 @@ It records every call, and can be told to fail a method (an error code, or HTTP 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class Call:
     method: str
     params: dict
     token: Optional[str] = None
+    basic_user: Optional[str] = None  # oauth.v2.access authenticates the app with HTTP Basic client_id:secret
 
 
 @dataclass
@@ -105,7 +107,8 @@ class FakeSlack:
             params.update(request.query)
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else params.get("token")
-        self.calls.append(Call(method, params, token))
+        basic = base64.b64decode(auth[6:]).decode().split(":")[0] if auth.startswith("Basic ") else None
+        self.calls.append(Call(method, params, token, basic))
         self._note()
         queued = self.failures.get(method)
         if queued:
