@@ -1,0 +1,153 @@
+"""What a digest holds: new papers since the last one, matched topics, ranking, 'more', dedupe, empty days, trending."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.core import Core
+from bot.models import DeliveryResult, Message, Paper
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
+def ingest(store, when: str, *papers: Paper) -> None:
+    store.papers.upsert_many(list(papers), now=at(when).isoformat(timespec="seconds"))
+
+
+def p(i: int, title: str, abstract: str = "", upvotes=None, hf_date=None, arxiv_id=None, sources=("arxiv",)) -> Paper:
+    return Paper.make(title, arxiv_id or f"2603.{i:05d}", abstract=abstract or "A study.", published="2026-03-10",
+                      upvotes=upvotes, hf_date=hf_date, sources=sources)
+
+
+async def say(core, text="", chat_id="c1", action=None):
+    return await core.handle(Message("test", chat_id, "u1", text=text, action=action))
+
+
+@pytest.fixture
+def core(store, clock):  # 2026-03-11T06:00Z, digest at 08:00 UTC
+    return Core(store, clock=clock)
+
+
+def due_one(core, when: str):
+    ds = core.due_digests(at(when))
+    assert len(ds) == 1, ds
+    return ds[0]
+
+
+async def test_new_papers_since_subscribing_that_match_any_topic(core, store):
+    ingest(store, "2026-03-11T05:00:00+00:00", p(1, "Diffusion before the follow"))
+    await say(core, "/follow diffusion")
+    await say(core, "/follow mamba")
+    ingest(store, "2026-03-11T07:00:00+00:00",
+           p(2, "Video diffusion with mamba blocks"), p(3, "Mamba for speech"), p(4, "Graph neural networks"))
+    d = due_one(core, "2026-03-11T08:00:00+00:00")
+    why = {c.paper.id: set(c.why) for c in d.reply.cards}
+    assert why == {"2603.00002": {"diffusion", "mamba"}, "2603.00003": {"mamba"}}
+    assert d.kind == "digest" and d.local_date == "2026-03-11"
+    assert d.reply.cards[0].paper.id == "2603.00002"  # two topics beat one
+    assert "2 new papers" in d.reply.text
+
+
+async def test_ranking_uses_relevance_then_upvotes(core, store):
+    await say(core, "/follow diffusion")
+    ingest(store, "2026-03-11T07:00:00+00:00",
+           p(1, "A study of priors", abstract="We use diffusion briefly.", upvotes=3),
+           p(2, "Diffusion transformers", upvotes=1),
+           p(3, "Diffusion policies", upvotes=300))
+    d = due_one(core, "2026-03-11T08:00:00+00:00")
+    assert [c.paper.id for c in d.reply.cards] == ["2603.00003", "2603.00002", "2603.00001"]
+    assert d.reply.cards[0].matched == ("diffusion",)
+
+
+async def test_top_ten_then_a_button_for_the_rest(core, store):
+    await say(core, "/follow diffusion")
+    ingest(store, "2026-03-11T07:00:00+00:00", *[p(i, f"Diffusion {i}", upvotes=i) for i in range(14)])
+    d = due_one(core, "2026-03-11T08:00:00+00:00")
+    assert len(d.reply.cards) == 10 and len(d.paper_ids) == 14
+    [more] = d.reply.buttons
+    assert more.label == "Show 4 more" and more.action == f"dmore:{d.claim_id}"
+    core.record_delivery(d, DeliveryResult("sent", message_ref="m1"))
+    rest = await say(core, action=more.action)
+    assert len(rest.cards) == 4
+    assert {c.paper.id for c in rest.cards}.isdisjoint({c.paper.id for c in d.reply.cards})
+    assert (await say(core, action=more.action, chat_id="intruder")).error
+
+
+async def test_a_new_version_or_second_source_is_not_new(core, store):
+    await say(core, "/follow diffusion")
+    ingest(store, "2026-03-11T07:00:00+00:00", p(1, "Diffusion once", arxiv_id="2603.00001v1"))
+    d = due_one(core, "2026-03-11T08:00:00+00:00")
+    core.record_delivery(d, DeliveryResult("sent"))
+    # the next day: v2 on arXiv and the same paper on Hugging Face, plus one genuinely new paper
+    ingest(store, "2026-03-12T06:00:00+00:00", p(1, "Diffusion once", arxiv_id="2603.00001v2"),
+           p(1, "Diffusion once", upvotes=50, hf_date="2026-03-12", sources=("hf",)), p(2, "Diffusion twice"))
+    d2 = due_one(core, "2026-03-12T08:00:00+00:00")
+    assert d2.paper_ids == ("2603.00002",)
+
+
+async def test_a_paper_is_never_delivered_twice_even_if_windows_overlap(core, store):
+    await say(core, "/follow diffusion")
+    ingest(store, "2026-03-11T07:00:00+00:00", p(1, "Diffusion overlap"))
+    core.record_delivery(due_one(core, "2026-03-11T08:00:00+00:00"), DeliveryResult("sent"))
+    store.chats.update("test", "c1", digest_since="2026-03-11T00:00:00+00:00")  # e.g. a time-zone change
+    ingest(store, "2026-03-12T06:00:00+00:00", p(2, "Diffusion fresh"))
+    assert due_one(core, "2026-03-12T08:00:00+00:00").paper_ids == ("2603.00002",)
+
+
+async def test_nothing_matched_is_silent_by_default(core, store):
+    await say(core, "/follow diffusion")
+    ingest(store, "2026-03-11T07:00:00+00:00", p(1, "Graph networks"))
+    assert core.due_digests(at("2026-03-11T08:00:00+00:00")) == []
+    assert core.due_digests(at("2026-03-11T08:30:00+00:00")) == []  # closed, not pending
+
+
+async def test_opted_in_empty_days_say_so(core, store):
+    await say(core, "/follow diffusion")
+    await say(core, "/quiet off")
+    ingest(store, "2026-03-11T07:00:00+00:00", p(1, "Graph networks"), p(2, "Speech codecs"))
+    d = due_one(core, "2026-03-11T08:00:00+00:00")
+    assert d.reply.text == "Nothing new for your topics today (2 new papers checked)." and not d.reply.cards
+    core.record_delivery(d, DeliveryResult("sent"))
+    d = due_one(core, "2026-03-12T08:00:00+00:00")  # no ingest at all that day
+    assert "published no new papers" in d.reply.text
+
+
+async def test_preview_claims_nothing(core, store, clock):
+    await say(core, "/follow diffusion")
+    ingest(store, "2026-03-11T07:00:00+00:00", p(1, "Diffusion preview"))
+    clock.now = at("2026-03-11T07:30:00+00:00")
+    r = await say(core, "/digest")
+    assert "Preview" in r.text and [c.paper.id for c in r.cards] == ["2603.00001"]
+    assert len(core.preview_due(at("2026-03-11T08:00:00+00:00"))) == 1
+    assert due_one(core, "2026-03-11T08:00:00+00:00").paper_ids == ("2603.00001",)
+
+
+async def test_trending_post_top_n_by_upvotes_once_per_hf_day(core, store):
+    await say(core, "/channel trending 2 09:00")
+    ingest(store, "2026-03-11T07:00:00+00:00",
+           *[p(i, f"Paper {i}", upvotes=u, hf_date="2026-03-11", sources=("hf",)) for i, u in enumerate([5, 50, 20])],
+           p(9, "Yesterday's star", upvotes=999, hf_date="2026-03-10", sources=("hf",)))
+    assert core.due_digests(at("2026-03-11T08:59:00+00:00")) == []
+    d = due_one(core, "2026-03-11T09:00:00+00:00")
+    assert d.kind == "trending" and [c.paper.upvotes for c in d.reply.cards] == [50, 20]
+    assert "2026-03-11" in d.reply.text
+    core.record_delivery(d, DeliveryResult("sent"))
+    # no new Hugging Face day (a weekend): no repeat of the same list
+    assert core.due_digests(at("2026-03-12T09:00:00+00:00")) == []
+    ingest(store, "2026-03-13T06:00:00+00:00", p(20, "Friday paper", upvotes=7, hf_date="2026-03-13", sources=("hf",)))
+    assert due_one(core, "2026-03-13T09:00:00+00:00").paper_ids == ("2603.00020",)
+
+
+async def test_trending_post_filtered_by_topics(core, store):
+    await say(core, "/follow diffusion")
+    await say(core, "/channel trending 5 09:00")
+    await say(core, "/channel topics on")
+    ingest(store, "2026-03-11T05:00:00+00:00",
+           p(1, "Diffusion at scale", upvotes=3, hf_date="2026-03-11", sources=("hf",)),
+           p(2, "Agents everywhere", upvotes=300, hf_date="2026-03-11", sources=("hf",)))
+    core.due_digests(at("2026-03-11T08:00:00+00:00"))
+    d = due_one(core, "2026-03-11T09:00:00+00:00")
+    assert d.paper_ids == ("2603.00001",) and d.reply.cards[0].why == ("diffusion",)
