@@ -107,6 +107,7 @@ class SlackAdapter:
         self._last_post: dict[str, float] = {}
         self._in_flight, self._idle, self._turn = 0, asyncio.Event(), asyncio.Lock()
         self._idle.set()
+        self.ack_first = True  # bench/slack_ack.py turns it off for its baseline
         self._socket = None
         self._register()
 
@@ -223,7 +224,8 @@ class SlackAdapter:
         """Run core work only when no Slack request is waiting for its ack: a big search must not delay an ack."""
         async with self._turn:
             try:
-                await asyncio.wait_for(self._idle.wait(), timeout=2.0)
+                if self.ack_first:
+                    await asyncio.wait_for(self._idle.wait(), timeout=2.0)
             except asyncio.TimeoutError:
                 pass
             try:

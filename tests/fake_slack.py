@@ -9,6 +9,7 @@ import asyncio
 import base64
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 from urllib.parse import parse_qsl
@@ -33,6 +34,7 @@ class FakeSlack:
     responses: list = field(default_factory=list)  # (response_url id, json body) posted to response_url
     acks: dict = field(default_factory=dict)  # Socket Mode envelope_id -> ack message
     failures: dict = field(default_factory=dict)  # method -> [(status, error, retry_after), ...] served in order
+    arrived: dict = field(default_factory=dict)  # response_url id -> perf_counter() of its last post (benchmarks)
 
     def __post_init__(self):
         self._ts = itertools.count(1)
@@ -144,6 +146,7 @@ class FakeSlack:
 
     # ---- response_url ----------------------------------------------------------------------------------------
     async def _response_url(self, request: web.Request) -> web.Response:
+        self.arrived[request.match_info["rid"]] = time.perf_counter()
         self.responses.append((request.match_info["rid"], await request.json()))
         self._note()
         return web.Response(text="ok")
