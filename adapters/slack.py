@@ -11,6 +11,8 @@ database serves many workspaces and `deliver()` knows which workspace token to u
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import logging
 import re
 import time
@@ -28,31 +30,17 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_render import home_view, reply_messages, unescape
+from adapters.slack_render import home_view, reply_messages, to_core_text
 from bot.config import Settings
 from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
 
 log = logging.getLogger("paperwire.slack")
 
 PLATFORM = "slack"
-SUBCOMMANDS = {"start", "help", "search", "follow", "unfollow", "topics", "time", "timezone", "pause", "resume",
-               "digest", "trending", "settings", "quiet", "channel"}
 # the bot is gone from that conversation: stop sending there (the core deactivates the chat), never retry
 BLOCKED = {"not_in_channel", "channel_not_found", "is_archived", "account_inactive", "invalid_auth",
            "token_revoked", "user_not_found", "cannot_dm_bot"}
 SCOPES = ["commands", "chat:write", "chat:write.public", "users:read"]
-
-
-def to_core_text(text: str) -> str:
-    """`/papers follow T` -> `/follow T`; `/papers flash attention` -> `/search flash attention`; empty -> `/help`."""
-    text = unescape(text).strip()
-    if not text:
-        return "/help"
-    first, _, rest = text.partition(" ")
-    word = first.lstrip("/").lower()
-    if word in SUBCOMMANDS:
-        return f"/{word} {rest.strip()}".rstrip()
-    return f"/search {text}"
 
 
 def chat_key(team: Optional[str], conversation: str) -> str:
@@ -132,7 +120,6 @@ class SlackAdapter:
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()
-            self._socket = None
 
     async def _events(self, request: web.Request) -> web.Response:
         self._in_flight += 1
@@ -176,11 +163,10 @@ class SlackAdapter:
             await self._run(lambda: self.core.handle(msg))
             await self._publish_home(client, context.team_id, user)
             return
-        channel = (body.get("channel") or {}).get("id", "")
-        msg = self._message(context, client, channel=channel, action=value,
-                            channel_name=(body.get("channel") or {}).get("name", ""),
-                            user_name=body.get("user", {}).get("name", ""))
-        await self._answer(msg, respond, client, channel)
+        channel = body.get("channel") or {}
+        msg = self._message(context, client, channel=channel.get("id", ""), action=value,
+                            channel_name=channel.get("name", ""), user_name=body.get("user", {}).get("name", ""))
+        await self._answer(msg, respond, client, channel.get("id"))
 
     async def _on_home(self, event, context, client) -> None:
         if event.get("tab", "home") == "home":
@@ -223,13 +209,12 @@ class SlackAdapter:
     async def _run(self, call):
         """Run core work only when no Slack request is waiting for its ack: a big search must not delay an ack."""
         async with self._turn:
-            try:
-                if self.ack_first:
+            if self.ack_first:
+                with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._idle.wait(), timeout=2.0)
-            except asyncio.TimeoutError:
-                pass
             try:
-                return await call()
+                result = call()
+                return (await result) if inspect.isawaitable(result) else result
             except Exception:  # the core promises not to raise; if it does, the user still gets an answer
                 log.exception("slack: core failed")
                 return Reply(text="Sorry, something went wrong. Please try again.", error=True)
@@ -247,7 +232,7 @@ class SlackAdapter:
             await respond(response_type="ephemeral", replace_original=False, **payload)
 
     async def _publish_home(self, client, team: Optional[str], user: str) -> None:
-        overview = await self._run(lambda: _as_awaitable(self.core.overview(PLATFORM, chat_key(team, user))))
+        overview = await self._run(lambda: self.core.overview(PLATFORM, chat_key(team, user)))
         try:
             await client.views_publish(user_id=user, view=home_view(overview))
         except SlackApiError as e:
@@ -272,20 +257,15 @@ class SlackAdapter:
                 kwargs = {"token": token} if token else {}
                 resp = await client.chat_postMessage(channel=channel, unfurl_links=False, **payload, **kwargs)
                 refs.append(resp.get("ts") or "")
-            except SlackApiError as e:
-                error = e.response.get("error") or "unknown"
+            except Exception as e:  # an API error, or network trouble after the client's own retries
+                error = (e.response.get("error") or "unknown") if isinstance(e, SlackApiError) else type(e).__name__
                 if error in BLOCKED:
                     log.warning("slack: cannot post to %s: %s (not retried)", channel, error)
                     return DeliveryResult("blocked", detail=error)
                 log.warning("slack: posting to %s failed (%s); will retry later", channel, error)
-                if not refs:  # nothing went out: safe to retry the whole thing
-                    return DeliveryResult("retry", detail=error)
-                break  # the start went out: keep it rather than send it twice
-            except Exception as e:  # network trouble after the client's own retries
-                log.warning("slack: posting to %s failed: %s", channel, type(e).__name__)
-                if not refs:
-                    return DeliveryResult("retry", detail=type(e).__name__)
-                break
+                if refs:  # the start went out: keep it rather than send it twice
+                    break
+                return DeliveryResult("retry", detail=error)
             finally:
                 self._last_post[channel] = time.monotonic()
         return DeliveryResult("sent", message_ref=",".join(refs))
@@ -298,7 +278,3 @@ class SlackAdapter:
             log.warning("slack: no installation for workspace %s; chat %s deactivated", team, digest.chat.chat_id)
             return DeliveryResult("blocked", detail="not installed")
         return await self._post(self.client, token, channel, digest.reply)
-
-
-async def _as_awaitable(value):
-    return value

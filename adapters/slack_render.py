@@ -1,4 +1,4 @@
-"""Reply -> Slack Block Kit, within Slack's limits.
+"""Slack text in and out: slash-command text -> core command text, and Reply -> Block Kit within Slack's limits.
 
 Why a module of its own: the limits are easy to break and silent until a real workspace rejects a message
 (`invalid_blocks`, `msg_blocks_too_long`). Everything here is pure (dicts in, dicts out) so it is tested without Slack:
@@ -30,6 +30,23 @@ def escape(text: str) -> str:
 def unescape(text: str) -> str:
     """Slash-command text arrives HTML-escaped; the core wants what the user typed."""
     return (text or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+# `/papers WORD ...`: the words that are core commands; anything else is a search
+SUBCOMMANDS = {"start", "help", "search", "follow", "unfollow", "topics", "time", "timezone", "pause", "resume",
+               "digest", "trending", "settings", "quiet", "channel"}
+
+
+def to_core_text(text: str) -> str:
+    """`/papers follow T` -> `/follow T`; `/papers flash attention` -> `/search flash attention`; empty -> `/help`."""
+    text = unescape(text).strip()
+    if not text:
+        return "/help"
+    first, _, rest = text.partition(" ")
+    word = first.lstrip("/").lower()
+    if word in SUBCOMMANDS:
+        return f"/{word} {rest.strip()}".rstrip()
+    return f"/search {text}"
 
 
 def bold_matches(text: str, terms: Sequence[str]) -> str:

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from adapters.slack import SlackAdapter, split_key, to_core_text
+from adapters.slack import SlackAdapter, split_key
+from adapters.slack_render import to_core_text
 from bot.config import Settings
 from bot.core import Core
 from bot.models import Card, Chat, Digest, Reply
