@@ -8,6 +8,7 @@ Why a module of its own: the limits are easy to break and silent until a real wo
 from __future__ import annotations
 
 import json
+import re
 from typing import Iterable, Sequence
 
 from bot.models import Button, Card, Reply
@@ -47,6 +48,14 @@ def to_core_text(text: str) -> str:
     if word in SUBCOMMANDS:
         return f"/{word} {rest.strip()}".rstrip()
     return f"/search {text}"
+
+
+_CORE_COMMAND = re.compile(r"(?<![\w/:.])/(" + "|".join(sorted(SUBCOMMANDS)) + r")\b")
+
+
+def slack_commands(text: str) -> str:
+    """The core speaks of `/follow T`; in Slack that is typed `/papers follow T`."""
+    return _CORE_COMMAND.sub(r"/papers \1", text or "")
 
 
 def bold_matches(text: str, terms: Sequence[str]) -> str:
@@ -124,7 +133,7 @@ def actions_blocks(buttons: Sequence[Button], start: int = 0) -> list[dict]:
 
 def _units(reply: Reply) -> list[list[dict]]:
     """The reply as indivisible groups of blocks (a card stays with its buttons)."""
-    units = [[s] for s in text_sections(reply.text)] if reply.text else []
+    units = [[s] for s in text_sections(slack_commands(reply.text))] if reply.text else []
     counter = 0
     for card in reply.cards:
         unit = [_section(card_text(card))]
@@ -134,7 +143,8 @@ def _units(reply: Reply) -> list[list[dict]]:
         units.append(unit)
     if reply.footer:
         units.append([{"type": "context", "elements": [{"type": "mrkdwn",
-                                                        "text": truncate(escape(reply.footer), SECTION_CHARS)}]}])
+                                                        "text": truncate(escape(slack_commands(reply.footer)),
+                                                                        SECTION_CHARS)}]}])
     if reply.buttons:
         units.append(actions_blocks(reply.buttons, 1000))
     return units
@@ -146,7 +156,7 @@ def _size(blocks: Iterable[dict]) -> int:
 
 def fallback_text(reply: Reply) -> str:
     """The notification / screen-reader text Slack shows when blocks cannot be."""
-    parts = [reply.text] if reply.text else []
+    parts = [slack_commands(reply.text)] if reply.text else []
     parts += [f"• {c.paper.title}" for c in reply.cards[:10]]
     return truncate(escape("\n".join(parts) or "Paperwire"), SECTION_CHARS)
 

@@ -12,7 +12,7 @@ from adapters.slack import SlackAdapter, split_key
 from adapters.slack_render import to_core_text
 from bot.config import Settings
 from bot.core import Core
-from bot.models import Card, Chat, Digest, Reply
+from bot.models import Card, Chat, Digest, Paper, Reply
 from tests.fake_slack import FakeSlack
 from tests.slack_helpers import PAPERS, SECRET, Served, action_body, command_body, event_body, sign
 
@@ -228,3 +228,26 @@ async def test_socket_mode_envelope_round_trip(fake, core, tmp_path):
         assert "Ring Attention" in blob(answer["blocks"])
         async with served.http.post(served.url + "/slack/events", data=b"{}") as resp:
             assert resp.status == 404  # no HTTP endpoint in Socket Mode
+
+
+async def test_core_scheduled_digest_and_trending_post_reach_the_channel(served, fake, core, clock):
+    """The real path: settings typed in the channel, the core's schedule claims, deliver() posts, the core records."""
+    await command(served, fake, "follow sparse attention", "r1")
+    await command(served, fake, "channel trending 3 09:00", "r2")
+    fresh = Paper.make("Sparse attention for trillion-token training", "2603.99999",
+                                     abstract="A sparse attention kernel.", published="2026-03-11")
+    core.store.papers.upsert_many([fresh], now="2026-03-11T07:00:00+00:00")
+    sent = []
+    for at in ("2026-03-11T08:00:30+00:00", "2026-03-11T09:00:30+00:00"):
+        clock.set(at)
+        for digest in core.due_digests():
+            result = await served.adapter.deliver(digest)
+            core.record_delivery(digest, result)
+            sent.append((digest.kind, result.status))
+    assert sent == [("digest", "sent"), ("trending", "sent")]
+    digest_post, trending_post = fake.calls_to("chat.postMessage")
+    assert digest_post.params["channel"] == "C1" and "Sparse attention for trillion-token" in blob(digest_post.params)
+    assert trending_post.params["channel"] == "C1"
+    assert "Efficient attention variant number 12" in blob(trending_post.params["blocks"])
+    clock.set("2026-03-11T09:05:00+00:00")
+    assert core.due_digests() == []  # recorded as sent: never twice

@@ -90,3 +90,12 @@ def test_home_view_is_a_home_view_with_unfollow_buttons_and_at_most_100_blocks()
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     small = home_view(Reply(text="Topics:\n1. diffusion", buttons=(Button("Unfollow 1", "unf:1"),)))
     assert "1. diffusion" in _all_text(small) and "unf:1" in _all_text(small)
+
+
+def test_core_commands_read_as_slash_papers_subcommands():
+    [msg] = reply_messages(Reply(text="/follow TOPIC - follow\nsee https://x.org/search/q and /topics, /papers help",
+                                 footer="Send /unfollow N"))
+    text = _all_text(msg)
+    assert "/papers follow TOPIC" in text and "/papers topics," in text and "/papers unfollow N" in text
+    assert "https://x.org/search/q" in text and "/papers papers" not in text
+    assert msg["text"].startswith("/papers follow TOPIC")
