@@ -41,6 +41,7 @@ PLATFORM = "slack"
 BLOCKED = {"not_in_channel", "channel_not_found", "is_archived", "account_inactive", "invalid_auth",
            "token_revoked", "user_not_found", "cannot_dm_bot"}
 SCOPES = ["commands", "chat:write", "chat:write.public", "users:read"]
+ACK_FIRST_MAX_WAIT = 0.25  # s: an answer waits at most this long for pending acks (bounds starvation under load)
 
 
 def chat_key(team: Optional[str], conversation: str) -> str:
@@ -101,6 +102,8 @@ class SlackAdapter:
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     async def start(self, web_app: web.Application) -> None:
+        # the first search builds the core's in-memory indexes (~5 s on 80k papers): not while Slack waits for acks
+        self.core.search("paperwire", limit=1)
         flow = self.app.oauth_flow
         if flow is not None:
             web_app.router.add_get(flow.install_path, self._oauth_get)
@@ -109,8 +112,9 @@ class SlackAdapter:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             self._socket = AsyncSocketModeHandler(self.app, app_token=self.settings.slack_app_token)
-            await self._socket.connect_async()
-            log.info("slack: Socket Mode connected")
+            # in the background: slack_sdk retries a failed connection forever, and /healthz must come up meanwhile
+            self._connecting = asyncio.create_task(self._socket.connect_async(), name="slack-socket-mode")
+            log.info("slack: Socket Mode (connecting)")
         else:
             if not self.settings.slack_signing_secret:
                 raise RuntimeError("SLACK_SIGNING_SECRET is required for Slack in HTTP mode (or set SLACK_APP_TOKEN)")
@@ -119,6 +123,7 @@ class SlackAdapter:
 
     async def stop(self) -> None:
         if self._socket is not None:
+            self._connecting.cancel()
             await self._socket.close_async()
 
     async def _events(self, request: web.Request) -> web.Response:
@@ -211,7 +216,7 @@ class SlackAdapter:
         async with self._turn:
             if self.ack_first:
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._idle.wait(), timeout=2.0)
+                    await asyncio.wait_for(self._idle.wait(), timeout=ACK_FIRST_MAX_WAIT)
             try:
                 result = call()
                 return (await result) if inspect.isawaitable(result) else result

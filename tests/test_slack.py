@@ -218,7 +218,8 @@ async def test_rate_limit_is_retried_after_retry_after_then_reported_as_retry(se
 async def test_socket_mode_envelope_round_trip(fake, core, tmp_path):
     settings = slack_settings(fake, tmp_path, slack_app_token="xapp-test")
     async with Served(SlackAdapter(core, settings, min_post_interval=0)) as served:
-        assert fake.calls_to("apps.connections.open")[0].token == "xapp-test"
+        [opened] = await fake.wait_for(lambda: fake.calls_to("apps.connections.open"))
+        assert opened.token == "xapp-test"
         payload = {"team_id": "T1", "channel_id": "C1", "channel_name": "general", "user_id": "U1",
                    "user_name": "ada", "command": "/papers", "text": "ring attention", "api_app_id": "A1",
                    "response_url": fake.response_url("s1"), "trigger_id": "1.2.3"}
