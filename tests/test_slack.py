@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 
 import pytest
@@ -252,3 +253,19 @@ async def test_core_scheduled_digest_and_trending_post_reach_the_channel(served,
     assert "Efficient attention variant number 12" in blob(trending_post.params["blocks"])
     clock.set("2026-03-11T09:05:00+00:00")
     assert core.due_digests() == []  # recorded as sent: never twice
+
+
+def test_manifest_asks_for_what_the_adapter_uses():
+    """The pasted manifest and the code must agree: scopes (also used for OAuth installs), events, the command."""
+    from pathlib import Path
+
+    from adapters.slack import SCOPES
+
+    text = (Path(__file__).resolve().parent.parent / "slack-manifest.yml").read_text()
+    bot_scopes = re.search(r"\n    bot:\n((?:      - .*\n)+)", text).group(1)
+    assert [ln.split("- ")[1].split()[0] for ln in bot_scopes.splitlines()] == SCOPES
+    events = re.search(r"bot_events:\n((?:      - .*\n)+)", text).group(1)
+    assert {ln.split("- ")[1].strip() for ln in events.splitlines()} == {"app_home_opened", "app_uninstalled",
+                                                                          "tokens_revoked"}
+    assert "command: /papers" in text and "socket_mode_enabled: true" in text
+    assert re.search(r"interactivity:\n    is_enabled: true", text)
