@@ -265,7 +265,7 @@ class SlackAdapter:
             except Exception as e:  # an API error, or network trouble after the client's own retries
                 error = (e.response.get("error") or "unknown") if isinstance(e, SlackApiError) else type(e).__name__
                 if error in BLOCKED:
-                    log.warning("slack: cannot post to %s: %s (not retried)", channel, error)
+                    log.info("slack: cannot post to %s: %s (not retried)", channel, error)
                     return DeliveryResult("blocked", detail=error)
                 log.warning("slack: posting to %s failed (%s); will retry later", channel, error)
                 if refs:  # the start went out: keep it rather than send it twice
@@ -282,4 +282,8 @@ class SlackAdapter:
         if not token:
             log.warning("slack: no installation for workspace %s; chat %s deactivated", team, digest.chat.chat_id)
             return DeliveryResult("blocked", detail="not installed")
-        return await self._post(self.client, token, channel, digest.reply)
+        result = await self._post(self.client, token, channel, digest.reply)
+        if result.status == "blocked":
+            log.warning("slack: %s %s not delivered, Slack says %s: the chat is deactivated",
+                        digest.kind, digest.chat.chat_id, result.detail)
+        return result
