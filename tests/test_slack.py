@@ -269,3 +269,18 @@ def test_manifest_asks_for_what_the_adapter_uses():
                                                                           "tokens_revoked"}
     assert "command: /papers" in text and "socket_mode_enabled: true" in text
     assert re.search(r"interactivity:\n    is_enabled: true", text)
+
+
+async def test_url_verification_and_uninstall_in_single_workspace_mode(served, fake, core):
+    status, text = await served.post(json.dumps({"token": "legacy", "challenge": "ch4ll", "type": "url_verification"}),
+                                     json_body=True)
+    assert status == 200 and "ch4ll" in text
+    await command(served, fake, "follow diffusion", "r1")
+    revoked_users = {"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": []}, "event_ts": "1.1"}
+    assert (await served.post(event_body(revoked_users), json_body=True))[0] == 200
+    home = {"type": "app_home_opened", "user": "U1", "channel": "D9", "tab": "home", "event_ts": "1.3"}
+    await served.post(event_body(home), json_body=True)  # a later event with a visible effect: the first one is done
+    await fake.wait_for(lambda: fake.calls_to("views.publish"))
+    assert core.store.chats.get("slack", "T1/C1").active  # user tokens only: the bot still works there
+    assert (await served.post(event_body({"type": "app_uninstalled", "event_ts": "1.2"}), json_body=True))[0] == 200
+    await fake.wait_for(lambda: not core.store.chats.get("slack", "T1/C1").active)
