@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import BotCommand, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 from telegram.warnings import PTBDeprecationWarning
@@ -46,6 +46,8 @@ KINDS = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGRO
 BLOCKED_HINTS = ("chat not found", "bot was kicked", "not a member", "have no rights", "not enough rights",
                  "chat_write_forbidden", "user is deactivated", "peer_id_invalid")
 SEND_ATTEMPTS = 4  # a RetryAfter for one chat is waited out here, without pausing every other chat
+OVERALL_RATE, BURST = 29.5, 1.4  # Telegram: 30 msg/s. Evenly paced: any 1 s window holds <= BURST + RATE < 31
+CONCURRENCY = 64
 PER_CHAT_INTERVAL = 1.0  # Telegram: about one message per second per chat (multi-part digests are paced)
 
 
@@ -203,7 +205,7 @@ def build_application(core, settings: Settings, read_timeout: float = 10.0) -> A
     """The PTB Application: rate-limited (30 msg/s overall, 20 msg/min per group), pointed at a custom server if set."""
     builder = (ApplicationBuilder().token(settings.telegram_token).read_timeout(read_timeout)
                .get_updates_read_timeout(read_timeout + 30)
-               .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=0)))
+               .rate_limiter(AIORateLimiter(overall_max_rate=BURST, overall_time_period=BURST / OVERALL_RATE, max_retries=0)))
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url.rstrip("/")
         builder = builder.base_url(base + "/bot").base_file_url(base + "/file/bot")
@@ -233,8 +235,8 @@ class TelegramAdapter:
         token = settings.telegram_token or ""
         self.secret = settings.telegram_webhook_secret or hashlib.sha256(token.encode()).hexdigest()[:48]
         self._redact = Redact(token)
+        self._slots = asyncio.Semaphore(CONCURRENCY)  # callers may gather thousands: render only as fast as we send
         self._progress: dict[int, int] = {}  # claim_id -> parts already sent (a retried digest never repeats a part)
-        self._last_sent: dict[str, float] = {}
 
     async def start(self, web_app: web.Application) -> None:
         for handler in logging.getLogger().handlers:
@@ -277,36 +279,32 @@ class TelegramAdapter:
         for handler in logging.getLogger().handlers:
             handler.removeFilter(self._redact)
 
-    async def _pace(self, chat_id: str) -> None:
-        wait = self._last_sent.get(chat_id, 0.0) + PER_CHAT_INTERVAL - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        if len(self._last_sent) > 10000:
-            self._last_sent.clear()
-        self._last_sent[chat_id] = time.monotonic()
-
     async def deliver(self, digest: Digest) -> DeliveryResult:
-        """Send a digest (split into parts); map Telegram's answer to sent / blocked / migrated / retry."""
-        chunks, claim = render(digest.reply), digest.claim_id
-        done = self._progress.get(claim, 0)
-        message = None
+        """Send a digest (split into parts); map Telegram's answer to sent / blocked / migrated / retry.
+
+        Parts go >= 1 s apart (per-chat limit), timed from the previous part's acceptance; the parts already sent
+        are remembered per claim, so a digest retried on a later tick never repeats one.
+        """
+        async with self._slots:
+            return await self._deliver(digest)
+
+    async def _deliver(self, digest: Digest) -> DeliveryResult:
+        chunks, claim, chat_id = render(digest.reply), digest.claim_id, _chat_ref(digest.chat.chat_id)
+        message, accepted = None, 0.0
         try:
-            for i in range(done, len(chunks)):
-                await self._pace(digest.chat.chat_id)
-                message = await send_chunk(self.app, _chat_ref(digest.chat.chat_id), chunks[i])
-                self._progress[claim] = i + 1
+            for i in range(self._progress.get(claim, 0), len(chunks)):
+                await asyncio.sleep(max(0.0, accepted + PER_CHAT_INTERVAL - time.monotonic()))
+                message = await send_chunk(self.app, chat_id, chunks[i])
+                self._progress[claim], accepted = i + 1, time.monotonic()
         except ChatMigrated as e:
             self._progress.pop(claim, None)
             return DeliveryResult("migrated", new_chat_id=str(e.new_chat_id), detail="group became a supergroup")
-        except Forbidden as e:
+        except (Forbidden, BadRequest) as e:
+            if isinstance(e, BadRequest) and not any(hint in str(e).lower() for hint in BLOCKED_HINTS):
+                return DeliveryResult("retry", detail=f"BadRequest: {e}")
             self._progress.pop(claim, None)
             return DeliveryResult("blocked", detail=str(e))
-        except BadRequest as e:
-            if any(hint in str(e).lower() for hint in BLOCKED_HINTS):
-                self._progress.pop(claim, None)
-                return DeliveryResult("blocked", detail=str(e))
-            return DeliveryResult("retry", detail=f"BadRequest: {e}")
-        except (RetryAfter, NetworkError, TelegramError) as e:  # TimedOut is a NetworkError
+        except TelegramError as e:  # RetryAfter beyond our patience, TimedOut, NetworkError (5xx)
             return DeliveryResult("retry", detail=f"{type(e).__name__}: {e}")
         self._progress.pop(claim, None)
         return DeliveryResult("sent", message_ref=str(message.message_id) if message else None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -55,6 +56,7 @@ def highlighted(text: str, terms: Sequence[str]) -> str:
     return "".join(f"<b>{esc(piece)}</b>" if hit else esc(piece) for piece, hit in highlight_spans(text, terms))
 
 
+@lru_cache(maxsize=4096)  # cards are frozen and shared by chats following the same topic: render each once
 def card_html(card: Card, number: Optional[int] = None, limit: int = MAX_TEXT) -> str:
     """One paper: linked title, short authors, date, upvotes, snippet (or abstract), and why it was picked."""
     p = card.paper
@@ -96,6 +98,7 @@ def _text_blocks(text: str, limit: int) -> list[str]:
     return ["\n".join(g) for g in groups if any(g)]
 
 
+@lru_cache(maxsize=4096)  # PTB objects are immutable and slow to build
 def button(b: Button) -> Optional[InlineKeyboardButton]:
     """A Button as Telegram wants it; None when its callback data would exceed 64 bytes (Telegram would reject it)."""
     if b.url:

@@ -106,6 +106,7 @@ class FakeTelegram:
         self._window: deque[float] = deque()
         self._last_by_chat: dict[Any, float] = {}
         self._rng = random.Random(0)
+        self.rejected: dict[str, int] = {"overall": 0, "per_chat": 0, "random": 0}  # flood-limit 429s by cause
         self._runner: Optional[web.AppRunner] = None
         self.url = ""
 
@@ -305,7 +306,11 @@ class FakeTelegram:
         self._window.append(now)  # every attempt counts against the overall limit, accepted or not
         last = self._last_by_chat.get(chat_id)
         too_soon = last is not None and now - last < self.limits["per_chat_s"] - 0.02
-        if over or too_soon or self._rng.random() < self.limits["random_429"]:
+        cause = "overall" if over else "per_chat" if too_soon else None
+        if cause is None and self._rng.random() < self.limits["random_429"]:
+            cause = "random"
+        if cause:
+            self.rejected[cause] += 1
             raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
         self._last_by_chat[chat_id] = now
 
