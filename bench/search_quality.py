@@ -23,6 +23,7 @@ from bot.search import Searcher  # noqa: E402
 
 TYPES = ("exact", "words", "typo", "name", "abstract", "author")
 NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
+REPEAT = 3
 
 
 def fts_baseline(store, op: str):
@@ -55,9 +56,12 @@ def evaluate(run, queries):
     lat = []
     misses = []
     for q in queries:
-        t0 = time.perf_counter()
-        titles = run(q["query"])
-        lat.append((time.perf_counter() - t0) * 1000)
+        best = float("inf")
+        for _ in range(REPEAT):  # best of N: the machine is shared, a single timing measures the neighbours
+            t0 = time.perf_counter()
+            titles = run(q["query"])
+            best = min(best, (time.perf_counter() - t0) * 1000)
+        lat.append(best)
         rank = next((i + 1 for i, t in enumerate(titles[:10]) if normalize_title(t) == q["target"]), None)
         rr[q["type"]].append(1.0 / rank if rank else 0.0)
         if rank != 1:
@@ -75,7 +79,10 @@ def main() -> None:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--queries", default=str(_corpus.QUERIES))
     ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--repeat", type=int, default=REPEAT, help="time each query N times, keep the best")
     args = ap.parse_args()
+    global REPEAT
+    REPEAT = max(1, args.repeat)
     store = _corpus.open_bench_store(rebuild=args.rebuild)
     import json
 
@@ -86,7 +93,8 @@ def main() -> None:
     systems["paperwire"]("warm up the vocabulary")  # first call loads the index vocabulary once
     warm = time.perf_counter() - t0
     results = {name: evaluate(run, queries) for name, run in systems.items()}
-    print(f"papers: {store.papers.count()}  queries: {len(queries)}  vocabulary load: {warm:.2f}s")
+    print(f"papers: {store.papers.count()}  queries: {len(queries)}  vocabulary load: {warm:.2f}s  "
+          f"latency: best of {REPEAT} per query")
     header = f"{'type':10}" + "".join(f"{n:>12}" for n in systems) + f"{'ratio':>9}"
     print(header)
     print("-" * len(header))

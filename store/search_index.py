@@ -108,9 +108,11 @@ class SearchRepo:
                    f"ORDER BY f.rowid DESC LIMIT ? OFFSET ?")
         return [(int(pk), float(s)) for pk, s in self.db.execute(sql, [match, *args, limit, offset]).fetchall()]
 
-    def exact_titles(self, norm_titles: Sequence[str]) -> list[int]:
-        """pks of papers whose normalized title is exactly one of these."""
-        if not norm_titles:
+    def title_prefix(self, norm: str, limit: int = 20, since: Optional[str] = None) -> list[int]:
+        """pks of papers whose normalized title is `norm` or starts with it (an index range scan)."""
+        if not norm:
             return []
-        marks = ",".join("?" * len(norm_titles))
-        return [r[0] for r in self.db.execute(f"SELECT pk FROM papers WHERE norm_title IN ({marks})", list(norm_titles))]
+        where, args = self._where(since)
+        sql = (f"SELECT p.pk FROM papers p WHERE (p.norm_title = ? OR (p.norm_title > ? AND p.norm_title < ?)){where} "
+               "LIMIT ?")
+        return [r[0] for r in self.db.execute(sql, [norm, norm + " ", norm + " \U0010ffff", *args, limit])]

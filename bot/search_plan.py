@@ -1,0 +1,234 @@
+"""From a parsed query to a search plan: stems (through SQLite's tokenizer), idf, typo corrections, FTS5 expressions.
+
+Shared by `Searcher.search` (FTS5 over the whole index) and `Searcher.match_papers` (an in-memory batch), so both
+resolve a query the same way. The store is duck typed: `store.search` is the SearchRepo.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.query import ParsedQuery, Term, words_of
+
+TYPO_MIN_LEN = 4
+TYPO_CUTOFF = 78.0
+MAX_SUGGESTIONS = 2
+COMMON_FRAC = 0.25  # a word in more than this share of papers is checked in Python, not in the FTS5 query
+LEXICON_TTL = 300.0  # seconds before a changed big index is re-read (small stores: re-read on every change)
+FIX_WEIGHT = 0.85  # a corrected word counts a little less than a word the user typed
+AUGMENT_WEIGHT = 0.6
+
+
+class Lexicon:
+    """Index vocabulary (stem -> papers containing it) and title words (suggestions for typos)."""
+
+    def __init__(self, repo):
+        self.loaded_at = time.monotonic()
+        self.signature = _signature(repo)
+        self.df: dict[str, int] = repo.vocabulary()
+        self.n = max(1, repo.paper_count())
+        counts: Counter = Counter()
+        for title in repo.titles():
+            counts.update(set(words_of(title)))
+        self.surface = {w: c for w, c in counts.items() if len(w) >= 3 and not w.isdigit()}
+        # one edit keeps the first or second letter in one of the first two places: bucket by (length, letter)
+        self.first: dict[tuple[int, str], list[str]] = defaultdict(list)
+        self.second: dict[tuple[int, str], list[str]] = defaultdict(list)
+        stems_for(repo, list(counts))  # warm the stem cache with every title word (one batch)
+        for w in self.surface:
+            self.first[(len(w), w[0])].append(w)
+            self.second[(len(w), w[1])].append(w)
+
+    def idf(self, stem: str) -> float:
+        df = self.df.get(stem, 0)
+        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+
+    def common(self, stem: str) -> bool:
+        return self.n >= 1000 and self.df.get(stem, 0) > COMMON_FRAC * self.n
+
+    def suggest(self, word: str) -> list[tuple[str, int]]:
+        """Close, frequent title words for a word the index does not know: [(word, title df)], best first."""
+        pool: set[str] = set()
+        heads = set(word[:2])
+        for n in range(len(word) - 2, len(word) + 3):
+            for c in heads:
+                pool.update(self.first.get((n, c), ()))
+                pool.update(self.second.get((n, c), ()))
+        pool.discard(word)
+        found = process.extract(word, pool, scorer=fuzz.ratio, processor=utils.default_process,
+                                score_cutoff=TYPO_CUTOFF, limit=12)
+        ranked = sorted(((w, s + 4.0 * math.log10(1 + self.surface[w])) for w, s, _ in found), key=lambda x: -x[1])
+        if not ranked:
+            return []
+        best = ranked[0][1]
+        return [(w, self.surface[w]) for w, s in ranked[:MAX_SUGGESTIONS] if s >= best - 6.0]
+
+
+def _signature(repo) -> tuple:
+    return (repo.paper_count(), repo.max_pk())
+
+
+def lexicon(repo) -> Lexicon:
+    """The cached lexicon of this store; re-read when papers changed (at most every LEXICON_TTL s for big stores)."""
+    lex = repo.cache.get("lexicon")
+    if lex is not None:
+        fresh_enough = lex.n >= 5000 and time.monotonic() - lex.loaded_at < LEXICON_TTL
+        if fresh_enough or _signature(repo) == lex.signature:
+            return lex
+    lex = Lexicon(repo)
+    repo.cache["lexicon"] = lex
+    return lex
+
+
+def stems_for(repo, words: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Word -> FTS5 tokens (normally one stem). Cached per store; unknown words go to SQLite in one batch."""
+    cache = repo.cache.setdefault("stems", {})
+    missing = list({w for w in words if w not in cache})
+    if missing:
+        if len(cache) > 500_000:
+            cache.clear()
+        for w, toks in zip(missing, repo.stem(missing)):
+            cache[w] = toks
+    return {w: cache[w] for w in words}
+
+
+def tokens(repo, text: str) -> list[str]:
+    """Text -> stems in order, exactly as FTS5 indexes it."""
+    words = words_of(text)
+    st = stems_for(repo, words)
+    return [s for w in words for s in st[w]]
+
+
+@dataclass(frozen=True)
+class Alt:
+    text: str  # the words searched for (after correction), space-joined
+    stems: tuple[str, ...]
+    weight: float = 1.0
+    original: str = ""  # what the user typed, when this is a correction
+
+
+@dataclass
+class Group:
+    """One required term: any of its alternatives (a OR b, or a typo's corrections)."""
+
+    alts: list[Alt]
+    idf: float = 1.0
+    common: bool = False  # every alternative is very frequent: verified in Python instead of FTS5
+
+
+@dataclass
+class Plan:
+    parsed: ParsedQuery
+    groups: list[Group] = field(default_factory=list)
+    excludes: list[Alt] = field(default_factory=list)
+    authors: list[Alt] = field(default_factory=list)
+    corrections: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups and not self.authors
+
+    @property
+    def deferred(self) -> list[Group]:
+        """Common groups left out of the FTS5 query (only when something rarer narrows it down)."""
+        if all(g.common for g in self.groups) and not self.authors:
+            return []
+        return [g for g in self.groups if g.common]
+
+
+def make_plan(parsed: ParsedQuery, repo, lex: Optional[Lexicon], correct: bool = True,
+              augment: bool = False) -> Plan:
+    """Resolve terms to stems; replace words the index lacks by close title words (and, with `augment`, add
+    frequent look-alikes to rare words: used only when the query found nothing)."""
+    terms = [t for g in parsed.groups for t in g] + list(parsed.excludes) + list(parsed.authors)
+    stems = stems_for(repo, [w for t in terms for w in t.words])
+
+    def alt(term: Term) -> Optional[Alt]:
+        toks = tuple(s for w in term.words for s in stems[w])
+        return Alt(term.text, toks) if toks else None
+
+    plan = Plan(parsed)
+    for g in parsed.groups:
+        alts: list[Alt] = []
+        for term in g:
+            a = alt(term)
+            if a is None:
+                continue
+            if all(x.stems != a.stems for x in alts):
+                alts.append(a)  # kept even when "unknown": the lexicon may be older than the newest papers
+            fixes = _fixes(term, a, lex, augment) if correct and lex is not None else []
+            if fixes:
+                df = lex.df.get(a.stems[0], 0)
+                fixed = stems_for(repo, [w for w, _ in fixes])
+                for w, _ in fixes:
+                    fa = Alt(w, fixed[w], FIX_WEIGHT if not df else AUGMENT_WEIGHT, original=term.text)
+                    if fa.stems and all(x.stems != fa.stems for x in alts):
+                        alts.append(fa)
+                plan.corrections.append((term.text, fixes[0][0]))
+        if alts:
+            known = [a for a in alts if lex is None or any(lex.df.get(st, 0) for st in a.stems)]
+            idf = max(_alt_idf(a, lex) for a in (known or alts))
+            common = lex is not None and all(all(lex.common(s) for s in a.stems) for a in alts)
+            plan.groups.append(Group(alts, idf, common))
+    plan.excludes = [a for a in map(alt, parsed.excludes) if a]
+    plan.authors = [a for a in map(alt, parsed.authors) if a]
+    return plan
+
+
+def _fixes(term: Term, a: Alt, lex: Lexicon, augment: bool) -> list[tuple[str, int]]:
+    if term.quoted or len(term.words) != 1 or len(a.stems) != 1 or term.text.isdigit():
+        return []
+    if len(term.text) < TYPO_MIN_LEN:
+        return []
+    df = lex.df.get(a.stems[0], 0)
+    if df == 0:
+        return lex.suggest(term.text)
+    if augment and len(term.text) >= 5:
+        return [(w, c) for w, c in lex.suggest(term.text) if c >= 10 * df]
+    return []
+
+
+def _alt_idf(a: Alt, lex: Optional[Lexicon]) -> float:
+    if lex is None:
+        return 1.0
+    return max(lex.idf(s) for s in a.stems)
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def match_expr(plan: Plan, skip: Optional[int] = None, columns: str = "", full: bool = False) -> str:
+    """An FTS5 MATCH expression from resolved tokens only (every term quoted): user text never reaches FTS5.
+
+    Common groups (plan.deferred) are left out unless `full`; the caller verifies them on the candidates.
+    `columns` ("title", "title authors") restricts the word groups to those columns.
+    """
+    deferred = [] if full else [id(g) for g in plan.deferred]
+    parts = ["(" + " OR ".join(_q(a.text) for a in g.alts) + ")"
+             for i, g in enumerate(plan.groups) if i != skip and id(g) not in deferred]
+    body = " AND ".join(parts)
+    if columns and body:
+        body = "{" + columns + "} : (" + body + ")"
+    auth = " AND ".join("{authors} : " + _q(a.text) for a in plan.authors)
+    expr = " AND ".join(x for x in (body, auth) if x)
+    if expr and plan.excludes:
+        expr = "(" + expr + ") NOT (" + " OR ".join(_q(a.text) for a in plan.excludes) + ")"
+    return expr
+
+
+def contains(toks: Sequence[str], stems: tuple[str, ...], token_set: Optional[set] = None) -> bool:
+    """Does a token list hold this word (stem) or phrase (adjacent stems, in order)?"""
+    if len(stems) == 1:
+        return stems[0] in (token_set if token_set is not None else toks)
+    n = len(stems)
+    first = stems[0]
+    for i in range(len(toks) - n + 1):
+        if toks[i] == first and tuple(toks[i : i + n]) == stems:
+            return True
+    return False
