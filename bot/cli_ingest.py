@@ -18,7 +18,7 @@ from bot.clock import make_clock
 from bot.models import IngestReport
 
 SHOWN_PROBLEMS = 10
-_CHUNK = 5000
+_CHUNK = 10000  # papers per upsert_many call: big batches are much faster for FTS5
 
 
 def _clock(obj: Context):

@@ -21,9 +21,14 @@ _ARXIV = ("arxiv",)
 
 
 def _strings(value) -> tuple[str, ...]:
-    if not isinstance(value, list):
+    """A list of names/categories, whitespace collapsed, empties and non-strings dropped (a hot path)."""
+    if not isinstance(value, list) or not value:
         return ()
-    return tuple(s for s in (collapse(v) for v in value if isinstance(v, str)) if s)
+    try:
+        out = [" ".join(v.split()) for v in value]
+    except AttributeError:  # a non-string item
+        out = [" ".join(v.split()) for v in value if isinstance(v, str)]
+    return tuple(out) if all(out) else tuple(v for v in out if v)
 
 
 def _repo(value) -> Optional[str]:
