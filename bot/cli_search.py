@@ -31,11 +31,11 @@ def _result_json(query: str, result) -> dict:
     return out
 
 
-@cli.command()
+@cli.command(context_settings={"ignore_unknown_options": True})  # `search diffusion -medical` is a query
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, 100), help="Results per query.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per query.")
 @click.option("--stdin", "from_stdin", is_flag=True, help="Read one query per input line.")
-@click.argument("query", nargs=-1)
+@click.argument("query", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def search(obj: Context, limit: int, as_json: bool, from_stdin: bool, query: tuple[str, ...]) -> None:
     """Search papers: words, "phrases", -exclusions, a OR b, author:Name, since:7d, sort:new|top."""
@@ -47,8 +47,7 @@ def search(obj: Context, limit: int, as_json: bool, from_stdin: bool, query: tup
         raise click.UsageError('give a QUERY, e.g. paperwire search "flash attention"')
     searcher = Searcher(obj.store)
     if from_stdin:
-        stream = click.get_text_stream("stdin")
-        for line in stream:
+        for line in sys.stdin:
             text = line.rstrip("\r\n")
             if not text.strip():
                 continue

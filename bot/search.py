@@ -26,6 +26,9 @@ STRICT_CAP = 3000  # more matches than this: too many to score with bm25, take t
 SMALL = 400  # up to this many matches, bm25 over all of them is cheap
 RERANK = 50  # candidates the Python reranker scores
 RELAX_CAP = 3000
+# notes that mark results `match_papers` would not give (it never widens a topic: a follow must stay precise)
+WIDENED = "Nothing matched as typed, so similar words were searched too."
+RELAXED = "No paper matches every word; these match all but one."
 
 
 def _date_of(p: Paper) -> str:
@@ -80,15 +83,17 @@ class Searcher:
             hits = self._final(plan, [self._cand(p) for _, p in papers], 0, limit)
         else:
             hits, total = self._relevance(plan, bound, offset + limit, now)
-            if not total:
+            if not total:  # a typo that is also a (rare) word: try its frequent look-alikes too
                 wider = make_plan(parsed, self.repo, lex, augment=True)
                 if wider.corrections != plan.corrections:
-                    plan = wider
-                    hits, total = self._relevance(plan, bound, offset + limit, now)
+                    hits, total = self._relevance(wider, bound, offset + limit, now)
+                    if total:
+                        plan = wider
+                        notes.append(WIDENED)
             if not total and len(plan.groups) >= 2:
                 hits, total = self._relax(plan, bound, offset + limit, now)
                 if hits:
-                    notes.append("No paper matches every word; these match all but one.")
+                    notes.append(RELAXED)
             hits = hits[offset : offset + limit]
         if plan.corrections:
             notes.insert(0, "Also searched for: " + ", ".join(f"{b} (for {a})" for a, b in plan.corrections) + ".")

@@ -188,8 +188,8 @@ def _fixes(term: Term, a: Alt, lex: Lexicon, augment: bool) -> list[tuple[str, i
     df = lex.df.get(a.stems[0], 0)
     if df == 0:
         return lex.suggest(term.text)
-    if augment and len(term.text) >= 5:
-        return [(w, c) for w, c in lex.suggest(term.text) if c >= 10 * df]
+    if augment and len(term.text) >= 5:  # only when the query found nothing: a typo that is also a rare word
+        return [(w, c) for w, c in lex.suggest(term.text) if c >= df]
     return []
 
 
