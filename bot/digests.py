@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from itertools import chain
 from typing import Optional, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -137,13 +138,16 @@ def paper_card(paper: Paper, matched: Sequence[str] = (), why: Sequence[str] = (
                 buttons=tuple(buttons))
 
 
-def rank_key(hits: Sequence[tuple[str, Hit]]) -> float:
-    """Relevance first (best topic score, a little more for each extra topic), then upvotes."""
-    best = max(h.score for _, h in hits)
-    upvotes = hits[0][1].paper.upvotes or 0
-    return best * (1 + 0.15 * (len(hits) - 1)) + 0.3 * math.log1p(upvotes)
+def _window(text: str, pos: int, length: int) -> str:
+    start = text.rfind(" ", 0, pos - length // 3) + 1
+    end = start + length
+    if end < len(text):
+        cut = text.rfind(" ", start, end)
+        end = cut if cut > start else end
+    return ("… " if start > 0 else "") + text[start:end].strip() + (" …" if end < len(text) else "")
 
 
+@lru_cache(maxsize=64)
 def _label(local_date: str) -> str:
     d = date.fromisoformat(local_date)
     return f"{d:%a} {d.day} {d:%b}"
@@ -156,12 +160,46 @@ class DigestBuilder:
         self.store = store
         self.searcher = searcher
         self.size = size
+        self._cards: dict[tuple, Card] = {}
+        self._lower: dict[str, str] = {}
+        self._snips: dict[tuple[str, int], str] = {}
+
+    def _card(self, paper: Paper, matched: tuple[str, ...], why: tuple[str, ...]) -> Card:
+        """Chats that follow the same topic share card objects: 10,000 digests must not mean 100,000 snippets."""
+        key = (paper.id, matched, why)
+        card = self._cards.get(key)
+        if card is None:
+            base = self._cards.get((paper.id, matched))
+            if base is None:
+                base = self._cards[(paper.id, matched)] = Card(
+                    paper=paper, matched=matched, snippet=self._snippet(paper, matched),
+                    buttons=(Button("Abstract", f"abs:{paper.id}"), Button("Share", f"share:{paper.id}")))
+            card = self._cards[key] = Card(paper=paper, matched=matched, why=why, snippet=base.snippet,
+                                           buttons=base.buttons)
+        return card
+
+    def _snippet(self, paper: Paper, terms: Sequence[str], length: int = 240) -> str:
+        """render.snippet's window, found with str.find: compiling a regex per card is too slow at 10k digests."""
+        text = paper.abstract or ""
+        if len(text) <= length:
+            return text
+        low = self._lower.get(paper.id)
+        if low is None:
+            low = self._lower[paper.id] = text.lower()
+        found = [i for i in (low.find(t.lower()) for t in terms) if i >= 0]
+        pos = min(found) if found else 0
+        key = (paper.id, pos if pos > length // 3 else 0)
+        cached = self._snips.get(key)
+        if cached is None:
+            cached = self._snips[key] = snippet(paper, (), length) if key[1] == 0 else _window(text, pos, length)
+        return cached
 
     def build(self, rows: Sequence[dict], now: datetime) -> list[Built]:
         """`rows` are chat rows plus `claim_id` (0 for a preview), `slot` ("digest"/"trending") and `local_date`."""
         digests = [r for r in rows if r["slot"] == "digest"]
         trending = [r for r in rows if r["slot"] == "trending"]
         topics = self.store.chats.topics_for(sorted({r["pk"] for r in rows}))
+        self._cards = {}
         out = self._digests(digests, topics, now) if digests else []
         out += self._trending(trending, topics) if trending else []
         return out
@@ -172,43 +210,90 @@ class DigestBuilder:
         return max(row.get("digest_since") or row.get("subscribed_at") or floor, floor)
 
     def _digests(self, rows: Sequence[dict], topics: dict[int, list[str]], now: datetime) -> list[Built]:
+        """Each distinct topic is matched once; per chat, only dict/set work on the topics' match lists."""
         end = iso(now)
         starts = {r["pk"]: self.window_start(r, now) for r in rows}
         papers = self.store.papers.first_seen_between(min(starts.values()), end)
         distinct = sorted({t for r in rows for t in topics.get(r["pk"], [])})
         matches = self.searcher.match_papers(distinct, papers) if papers and distinct else {}
-        matched_ids = sorted({pid for m in matches.values() for pid in m})
-        delivered = self.store.chats.delivered(matched_ids) if matched_ids else set()
-        seen_times = [p.first_seen or "" for p in papers]
+        scores = {t: {pid: h.score for pid, h in m.items()} for t, m in matches.items() if m}
+        matched_ids = sorted({pid for m in scores.values() for pid in m})
+        delivered: dict[int, set[str]] = {}
+        for pk, pid in (self.store.chats.delivered(matched_ids) if matched_ids else ()):
+            delivered.setdefault(pk, set()).add(pid)
+        seen = {p.id: p.first_seen or "" for p in papers}
+        bonus = {p.id: 0.3 * math.log1p(p.upvotes or 0) for p in papers}
+        # per distinct topic, once: its papers best first by the single-topic key (relevance + upvotes)
+        order = {t: sorted(sd, key=lambda pid, sd=sd: -(sd[pid] + bonus[pid])) for t, sd in scores.items()}
+        oldest = min(seen.values(), default="")
         out = []
         for row in rows:
-            start = starts[row["pk"]]
-            per_paper: dict[str, list[tuple[str, Hit]]] = {}
-            for topic in topics.get(row["pk"], []):
-                for pid, hit in matches.get(topic, {}).items():
-                    if (hit.paper.first_seen or "") >= start and (row["pk"], pid) not in delivered:
-                        per_paper.setdefault(pid, []).append((topic, hit))
-            ranked = sorted(per_paper.values(), key=lambda hs: (-rank_key(hs), hs[0][1].paper.id))
-            built = Built(row, None, [hs[0][1].paper.id for hs in ranked], start, end)
+            pk = row["pk"]
+            start = starts[pk]
+            ts = [t for t in topics.get(pk, ()) if t in scores]
+            gone = delivered.get(pk) or ()
+            late = start > oldest
+            ranked = self._rank(ts, scores, order, bonus, seen, start, gone, late) if ts else []
+            built = Built(row, None, ranked, start, end)
             if ranked:
-                built.reply = self._digest_reply(row, ranked)
+                built.reply = self._digest_reply(row, ranked, topics.get(pk, ()), matches, scores)
             elif row.get("notify_empty"):
-                fresh = sum(1 for t in seen_times if t >= start)
+                fresh = sum(1 for t in seen.values() if t >= start)
                 built.reply = Reply(text=(
                     f"Nothing new for your topics today ({fresh} new papers checked)." if fresh else
                     "Nothing new today: Hugging Face and arXiv published no new papers since your last digest."))
             out.append(built)
         return out
 
-    def _digest_reply(self, row: dict, ranked: list[list[tuple[str, Hit]]]) -> Reply:
-        shown = ranked[: self.size]
+    def _rank(self, ts, scores, order, bonus, seen, start, gone, late) -> list[str]:
+        """All of a chat's new matches, its top `size` exactly ranked first.
+
+        A paper matching one topic has the single-topic key, so the top overall is among each topic's top `size`
+        and the papers matching two or more topics: only those get the full key. Everything is set/dict work."""
+        size = self.size
+        excluded = None
+        if late or gone:
+            excluded = {pid for t in ts for pid in scores[t] if pid in gone or seen[pid] < start}
+        cand: set[str] = set()
+        for t in ts:
+            lst = order[t]
+            if excluded:
+                lst = [pid for pid in lst if pid not in excluded]
+            cand.update(lst[:size])
+        for i in range(1, len(ts)):
+            keys_i = scores[ts[i]].keys()
+            for j in range(i):
+                cand |= keys_i & scores[ts[j]].keys()
+        if excluded:
+            cand -= excluded
+        sds = [scores[t] for t in ts]
+        keys = {}
+        for pid in cand:
+            hits = [sd[pid] for sd in sds if pid in sd]
+            keys[pid] = max(hits) * (1 + 0.15 * (len(hits) - 1)) + bonus[pid]
+        top = sorted(keys, key=keys.__getitem__, reverse=True)[:size]
+        rest = dict.fromkeys(chain.from_iterable(order[t] for t in ts))
+        for pid in top:
+            del rest[pid]
+        if excluded:
+            for pid in excluded:
+                rest.pop(pid, None)
+        return top + list(rest)
+
+    def _digest_reply(self, row: dict, ranked: list[str], topics: Sequence[str],
+                      matches: dict[str, dict[str, Hit]], scores: dict[str, dict[str, float]]) -> Reply:
         cards = []
-        for hits in shown:
-            matched: list[str] = []
-            for _, h in hits:
-                matched += [m for m in h.matched if m not in matched]
-            cards.append(paper_card(hits[0][1].paper, matched, [t for t, _ in hits]))
-        more = len(ranked) - len(shown)
+        sds = [(t, scores[t]) for t in topics if t in scores]
+        for pid in ranked[: self.size]:
+            why = tuple(t for t, sd in sds if pid in sd)
+            card = self._cards.get((pid, why))
+            if card is None:
+                matched: list[str] = []
+                for t in why:
+                    matched += [m for m in matches[t][pid].matched if m not in matched]
+                card = self._cards[(pid, why)] = self._card(matches[why[0]][pid].paper, tuple(matched), why)
+            cards.append(card)
+        more = len(ranked) - len(cards)
         n = len(ranked)
         text = f"Your digest for {_label(row['local_date'])}: {n} new paper{'s' if n != 1 else ''} for your topics."
         buttons: tuple[Button, ...] = ()
