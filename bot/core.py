@@ -35,6 +35,7 @@ class Core:
         self.clock = clock
         self._searcher = None
         self._commands = None
+        self.last_claimed = 0  # slots claimed (or re-claimed) by the last due_digests call
 
     @property
     def searcher(self):
@@ -80,12 +81,18 @@ class Core:
                                                  (today + timedelta(days=2)).isoformat())
         return rows, dg.plan(rows, claims, now)
 
-    def due_digests(self, now: Optional[datetime] = None) -> list[Digest]:
-        """Claim every due slot (INSERT OR IGNORE / conditional re-claim), build its content, return the sendable.
+    def due_digests(self, now: Optional[datetime] = None, limit: Optional[int] = None) -> list[Digest]:
+        """Claim due slots (INSERT OR IGNORE / conditional re-claim), build their content, return the sendable.
 
-        Slots whose content is empty (and the chat did not opt in to 'nothing new') are closed at once."""
+        Slots whose content is empty (and the chat did not opt in to 'nothing new') are closed at once.
+        `limit` claims at most that many slots (retries first); `last_claimed` tells whether more may be waiting,
+        so the scheduler can work in slices and keep the event loop responsive."""
         now = now or self.clock()
         _, (new, retry) = self._plan(now)
+        if limit is not None:
+            retry = retry[:limit]
+            new = new[: max(0, limit - len(retry))]
+        self.last_claimed = len(new) + len(retry)
         if not new and not retry:
             return []
         owned = self.store.chats.claim(new, retry, token=uuid.uuid4().hex, now=dg.iso(now),

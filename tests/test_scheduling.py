@@ -228,3 +228,18 @@ async def test_scheduler_loop_delivers_and_survives_a_failing_adapter(core, stor
     # the failed one is retried later, once
     clock.advance(minutes=5)
     assert await tick(core, deliver, clock()) == 1
+
+
+async def test_a_tick_works_in_slices_and_still_delivers_everything_once(core, store, clock):
+    for i in range(7):
+        await subscribe(core, clock, chat_id=f"s{i}")
+    add_papers(store, at("2026-03-11T07:00:00+00:00"), "Diffusion for all")
+    sent = []
+
+    async def deliver(digest):
+        sent.append(digest.chat.chat_id)
+        return DeliveryResult("sent")
+
+    assert await tick(core, deliver, at("2026-03-11T08:00:00+00:00"), batch=3) == 7
+    assert sorted(sent) == [f"s{i}" for i in range(7)]
+    assert await tick(core, deliver, at("2026-03-11T08:01:00+00:00"), batch=3) == 0
