@@ -68,6 +68,14 @@ async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdi
         return DeliveryResult("sent", message_ref=f"console-{digest.claim_id}")
 
     write(BANNER.format(name=chat_id, tz=chat.tz))
+    interactive = bool(getattr(stdin, "isatty", lambda: False)())
+
+    def prompt() -> None:
+        if interactive:
+            out.write(f"{chat_id}> ")
+            out.flush()
+
+    prompt()
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
     threading.Thread(target=_reader, args=(stdin, loop, queue), daemon=True, name="console-stdin").start()
@@ -87,6 +95,7 @@ async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdi
                 break
             text = line.strip()
             if not text:
+                prompt()
                 continue
             if text.lower() in ("/quit", "/exit", "quit", "exit"):
                 break
@@ -95,6 +104,7 @@ async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdi
                 n = int(text)
                 if not 1 <= n <= len(pressable):
                     write(f"! No button {n}; press 1-{len(pressable)}.")
+                    prompt()
                     continue
                 action, text = pressable[n - 1].action, ""
             message = Message(platform=PLATFORM, chat_id=chat_id, user_id=chat_id, user_name=chat_id, text=text,
@@ -104,6 +114,7 @@ async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdi
             if buttons:
                 pressable = buttons
             write(rendered)
+            prompt()
     finally:
         stop.set()
         stopper.cancel()

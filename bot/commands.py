@@ -306,7 +306,8 @@ class Commands:
         when = dg.next_run(chat.tz, chat.digest_time, self.core.clock()).astimezone(dg.zone(chat.tz))
         head = f"Preview of the next digest ({when:%a %d %b %H:%M} {chat.tz})"
         if d is None or not d.reply.cards:
-            return Reply(text=f"{head}: nothing new for your topics so far.")
+            return Reply(text=f"{head}: nothing new for your topics so far. A digest holds papers first seen "
+                              "after your previous one (or after you followed); /search covers everything.")
         return Reply(text=f"{head}:\n{d.reply.text}", cards=d.reply.cards, footer=d.reply.footer)
 
     def trending(self, msg: Message, chat: Chat, args: str) -> Reply:
