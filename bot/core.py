@@ -163,6 +163,14 @@ class Core:
         log.info("deactivated %d %s chats under %s (%s)", count, platform, prefix, reason)
         return count
 
+    def deactivate_chats(self, platform: str, chat_id_prefix: str, reason: str = "") -> int:
+        """Deactivate all chats whose id starts with the prefix (a whole Slack workspace removed the app)."""
+        if not chat_id_prefix:
+            return 0
+        n = self.store.chats.deactivate_prefix(platform, chat_id_prefix, reason)
+        log.info("deactivated %d %s chats under %s (%s)", n, platform, chat_id_prefix, reason)
+        return n
+
     def migrate_chat(self, platform: str, old_id: str, new_id: str) -> None:
         log.info("chat %s:%s moved to %s", platform, old_id, new_id)
         self.store.chats.migrate(platform, old_id, new_id)

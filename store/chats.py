@@ -189,6 +189,16 @@ class ChatRepo:
                 [reason[:200], platform, len(prefix), prefix])
         return cur.rowcount
 
+    def deactivate_prefix(self, platform: str, prefix: str, reason: str = "") -> int:
+        """Deactivate every active chat whose id starts with `prefix` (a Slack workspace uninstalled the app)."""
+        with self.db.conn:
+            cur = self.db.execute(
+                """UPDATE chats SET active=0, deactivated_reason=?
+                   WHERE platform=? AND substr(chat_id, 1, ?)=? AND active=1""",
+                [reason[:200], platform, len(prefix), prefix],
+            )
+        return cur.rowcount
+
     def migrate(self, platform: str, old_id: str, new_id: str) -> None:
         """Move a chat to its new id (a Telegram group became a supergroup). Merges into the new row if it exists."""
         if old_id == new_id:

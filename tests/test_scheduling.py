@@ -243,3 +243,12 @@ async def test_a_tick_works_in_slices_and_still_delivers_everything_once(core, s
     assert await tick(core, deliver, at("2026-03-11T08:00:00+00:00"), batch=3) == 7
     assert sorted(sent) == [f"s{i}" for i in range(7)]
     assert await tick(core, deliver, at("2026-03-11T08:01:00+00:00"), batch=3) == 0
+
+
+async def test_a_removed_workspace_deactivates_all_its_chats(core, store, clock):
+    for cid in ("T1/C1", "T1/U2", "T10/C1"):
+        await subscribe(core, clock, chat_id=cid)
+    assert core.deactivate_chats("test", "T1/", reason="app_uninstalled") == 2
+    assert [store.chats.get("test", c).active for c in ("T1/C1", "T1/U2", "T10/C1")] == [False, False, True]
+    add_papers(store, at("2026-03-11T07:00:00+00:00"), "Diffusion for the rest")
+    assert [d.chat.chat_id for d in core.due_digests(at("2026-03-11T08:00:00+00:00"))] == ["T10/C1"]
