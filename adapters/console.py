@@ -32,8 +32,9 @@ def _reader(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queu
     try:
         for line in iter(stream.readline, ""):
             loop.call_soon_threadsafe(queue.put_nowait, line)
-    finally:
         loop.call_soon_threadsafe(queue.put_nowait, None)
+    except (RuntimeError, ValueError, OSError):  # the loop ended or the stream was closed under us: just stop
+        pass
 
 
 async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdin: Optional[TextIO] = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import threading
 
 from click.testing import CliRunner
 
@@ -70,14 +71,20 @@ async def test_console_prints_due_digests(store, clock):
     read_fd, write_fd = os.pipe()
     out = io.StringIO()
     stop = asyncio.Event()
-    task = asyncio.create_task(run_console(core, stdin=os.fdopen(read_fd), stdout=out, stop=stop))
+    stdin = os.fdopen(read_fd)
+    task = asyncio.create_task(run_console(core, stdin=stdin, stdout=out, stop=stop))
     for _ in range(200):
         await asyncio.sleep(0.01)
         if "--- digest" in out.getvalue():
             break
     stop.set()
     await asyncio.wait_for(task, 5)
-    os.close(write_fd)
+    os.close(write_fd)  # EOF: the reader thread ends
+    for _ in range(100):
+        if not any(t.name == "console-stdin" for t in threading.enumerate()):
+            break
+        await asyncio.sleep(0.01)
+    stdin.close()
     assert "--- digest for you (2026-03-11) ---" in out.getvalue() and "Diffusion news" in out.getvalue()
     assert core.due_digests(clock.advance(minutes=30)) == []  # recorded as sent
 
