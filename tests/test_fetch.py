@@ -249,3 +249,15 @@ async def test_ingest_once_refreshes_and_includes_arxiv_categories(upstream, sto
     assert (first.added, second.added, second.updated) == (27, 0, 1)
     assert store.papers.get("2608.19880").upvotes == 200
     assert store.papers.get("math/0502287").sources == ("arxiv",)
+
+
+async def test_bad_endpoint_fails_at_once_without_leaking_the_url():
+    t = FakeTime()
+    settings = Settings(hf_endpoint="ftp://user:s3cret@example.invalid", arxiv_api_url="nonsense")
+    async with Fetcher(settings, sleep=t.sleep, monotonic=t.monotonic) as f:
+        with pytest.raises(FetchError, match="endpoint URL is not valid") as err:
+            await f.hf_day("2026-08-21")
+        assert "s3cret" not in str(err.value)
+        with pytest.raises(FetchError, match="endpoint URL is not valid"):
+            await f.arxiv_category("cs.CL")
+    assert t.sleeps == []

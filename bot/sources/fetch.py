@@ -115,10 +115,14 @@ class Fetcher:
                         resp = await self.client.get(url, params=params)
                 else:
                     resp = await self.client.get(url, params=params)
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+                raise FetchError(f"{what}: the endpoint URL is not valid (check HF_ENDPOINT / ARXIV_API_URL)")
             except httpx.TimeoutException:
                 last_reason = "timed out"
             except httpx.TransportError as e:
                 last_reason = f"connection failed ({type(e).__name__})"
+            except httpx.HTTPError as e:  # e.g. too many redirects, undecodable body: retrying will not help
+                raise FetchError(f"{what}: request failed ({type(e).__name__})")
             else:
                 if resp.is_success:
                     return resp
