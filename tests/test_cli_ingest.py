@@ -101,7 +101,7 @@ class Upstream(BaseHTTPRequestHandler):
 def upstream(env):
     Upstream.responses, Upstream.seen = {}, []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     env.update(HF_ENDPOINT=base, ARXIV_API_URL=base + "/api/query")
     yield Upstream
