@@ -159,8 +159,16 @@ def parse(text: str) -> ParsedQuery:
         return ParsedQuery(text=str(text)[:200], error="Sorry, I could not understand that query.")
 
 
+_SIMPLE = re.compile(r"[^\W_]+(?: [^\W_]+)*")
+_OPERATORS = {"OR", "AND", "NOT"}
+
+
 def _parse(text: str) -> ParsedQuery:
     raw = "" if text is None else str(text)
+    if len(raw) <= 200 and _SIMPLE.fullmatch(raw):  # plain words, the common case for topics: skip the lexer
+        parts = raw.split(" ")
+        if len(parts) <= MAX_TERMS and not _OPERATORS.intersection(parts):
+            return ParsedQuery(text=raw, groups=tuple((Term(words_of(w)),) for w in parts))
     notes: list[str] = []
     raw = raw.replace("\x00", " ")
     if len(raw) > MAX_CHARS:

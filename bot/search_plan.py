@@ -32,6 +32,9 @@ class Lexicon:
         self.signature = _signature(repo)
         self.df: dict[str, int] = repo.vocabulary()
         self.n = max(1, repo.paper_count())
+        self._suggested: dict[str, list[tuple[str, int]]] = {}
+        self._groups: dict[tuple, tuple] = {}  # (query group, augment) -> (Group, corrections): see make_plan
+        self._idf: dict[str, float] = {}
         counts: Counter = Counter()
         for title in repo.titles():
             counts.update(set(words_of(title)))
@@ -45,24 +48,33 @@ class Lexicon:
             self.second[(len(w), w[1])].append(w)
 
     def idf(self, stem: str) -> float:
-        df = self.df.get(stem, 0)
-        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+        got = self._idf.get(stem)
+        if got is None:
+            df = self.df.get(stem, 0)
+            got = self._idf[stem] = math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+        return got
 
     def common(self, stem: str) -> bool:
         return self.n >= 1000 and self.df.get(stem, 0) > COMMON_FRAC * self.n
 
     def suggest(self, word: str) -> list[tuple[str, int]]:
         """Close, frequent title words for a word the index does not know: [(word, title df)], best first."""
-        pool: set[str] = set()
-        heads = set(word[:2])
+        got = self._suggested.get(word)
+        if got is None:
+            got = self._suggested[word] = self._suggest(word)
+        return got
+
+    def _suggest(self, word: str) -> list[tuple[str, int]]:
+        pool: list[str] = []
         for n in range(len(word) - 2, len(word) + 3):
-            for c in heads:
-                pool.update(self.first.get((n, c), ()))
-                pool.update(self.second.get((n, c), ()))
-        pool.discard(word)
-        found = process.extract(word, pool, scorer=fuzz.ratio, processor=utils.default_process,
-                                score_cutoff=TYPO_CUTOFF, limit=12)
-        ranked = sorted(((w, s + 4.0 * math.log10(1 + self.surface[w])) for w, s, _ in found), key=lambda x: -x[1])
+            for c in set(word[:2]):
+                pool += self.first.get((n, c), ())
+                pool += self.second.get((n, c), ())
+        # choices are words_of() output (lowercase letters/digits): only the query needs rapidfuzz's processor
+        query = utils.default_process(word)
+        found = process.extract(query, pool, scorer=fuzz.ratio, processor=None, score_cutoff=TYPO_CUTOFF, limit=24)
+        ranked = sorted({(w, s + 4.0 * math.log10(1 + self.surface[w])) for w, s, _ in found if w != word},
+                        key=lambda x: (-x[1], x[0]))
         if not ranked:
             return []
         best = ranked[0][1]
@@ -153,7 +165,15 @@ def make_plan(parsed: ParsedQuery, repo, lex: Optional[Lexicon], correct: bool =
         return Alt(term.text, toks) if toks else None
 
     plan = Plan(parsed)
+    memo = lex._groups if lex is not None and correct else {}
     for g in parsed.groups:
+        key = (g, augment)
+        if key in memo:  # topics share words: resolve each distinct term once per lexicon
+            group, fixes = memo[key]
+            plan.groups.append(group)
+            plan.corrections += fixes
+            continue
+        before = len(plan.corrections)
         alts: list[Alt] = []
         for term in g:
             a = alt(term)
@@ -175,6 +195,8 @@ def make_plan(parsed: ParsedQuery, repo, lex: Optional[Lexicon], correct: bool =
             idf = max(_alt_idf(a, lex) for a in (known or alts))
             common = lex is not None and all(all(lex.common(s) for s in a.stems) for a in alts)
             plan.groups.append(Group(alts, idf, common))
+            if len(memo) < 100_000:
+                memo[key] = (plan.groups[-1], plan.corrections[before:])
     plan.excludes = [a for a in map(alt, parsed.excludes) if a]
     plan.authors = [a for a in map(alt, parsed.authors) if a]
     return plan

@@ -118,3 +118,9 @@ def test_fuzz_random_text_never_raises():
         assert isinstance(q.canonical(), str)
         if q.error is None:
             assert q.groups or q.authors
+
+
+def test_plain_word_fast_path_parses_like_the_full_lexer():
+    for text in ["flash attention", "Diffusion Models 3D", "ﬁsh tank", "llm llm", "a OR b", "x NOT y", "état de l art"]:
+        fast, full = parse(text), parse(text + ' ""')  # an empty phrase forces the full lexer, adds nothing
+        assert (fast.groups, fast.excludes, fast.error) == (full.groups, full.excludes, full.error), text
