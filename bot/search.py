@@ -61,7 +61,9 @@ class Searcher:
 
     # ---- search ------------------------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 10, offset: int = 0, *, since: Optional[str] = None,
-               now: Optional[datetime] = None) -> SearchResult:
+               now: Optional[datetime] = None, exact: bool = False) -> SearchResult:
+        """Ranked hits for a query. `exact=True` never widens or relaxes a query that finds nothing, so the hits
+        are exactly what `match_papers` would match (e.g. a follow's preview)."""
         parsed = parse(text)
         if parsed.error:
             return SearchResult(query=parsed.text, error=parsed.error)
@@ -83,14 +85,14 @@ class Searcher:
             hits = self._final(plan, [self._cand(p) for _, p in papers], 0, limit)
         else:
             hits, total = self._relevance(plan, bound, offset + limit, now)
-            if not total:  # a typo that is also a (rare) word: try its frequent look-alikes too
+            if not total and not exact:  # a typo that is also a (rare) word: try its frequent look-alikes too
                 wider = make_plan(parsed, self.repo, lex, augment=True)
                 if wider.corrections != plan.corrections:
                     hits, total = self._relevance(wider, bound, offset + limit, now)
                     if total:
                         plan = wider
                         notes.append(WIDENED)
-            if not total and len(plan.groups) >= 2:
+            if not total and not exact and len(plan.groups) >= 2:
                 hits, total = self._relax(plan, bound, offset + limit, now)
                 if hits:
                     notes.append(RELAXED)

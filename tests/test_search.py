@@ -164,6 +164,8 @@ def test_match_papers_agrees_with_search(searcher):
         widened = r.note and (RELAXED in r.note or WIDENED in r.note)
         expected = set() if widened else {h.paper.id for h in r.hits}
         assert set(got[topic]) == expected, topic
+        strict = searcher.search(topic, limit=100, now=datetime.now(timezone.utc), exact=True)
+        assert {h.paper.id for h in strict.hits} == set(got[topic]), topic
         for pid, hit in got[topic].items():
             assert hit.paper.id == pid and hit.matched
     assert got["JRT-RNN"][next(iter(got["JRT-RNN"]))].matched == ("jrt rnn",)
