@@ -36,6 +36,7 @@ class Core:
         self._searcher = None
         self._commands = None
         self.last_claimed = 0  # slots claimed (or re-claimed) by the last due_digests call
+        self._tick_matches = dg.TickMatches()
 
     @property
     def searcher(self):
@@ -48,6 +49,10 @@ class Core:
     @property
     def builder(self) -> dg.DigestBuilder:
         return dg.DigestBuilder(self.store, self.searcher)
+
+    def _tick_builder(self) -> dg.DigestBuilder:
+        """For due_digests: slices of one tick share their topic matches (see TickMatches)."""
+        return dg.DigestBuilder(self.store, self.searcher, matches=self._tick_matches)
 
     # -- chat text and buttons ---------------------------------------------------------------------------------------
     async def handle(self, message: Message) -> Reply:
@@ -97,7 +102,7 @@ class Core:
             return []
         owned = self.store.chats.claim(new, retry, token=uuid.uuid4().hex, now=dg.iso(now),
                                        stale_before=dg.iso(now - dg.STALE_CLAIM))
-        built = self.builder.build(owned, now)
+        built = self._tick_builder().build(owned, now)
         self.store.chats.set_contents(
             [(b.row["claim_id"], b.paper_ids, b.window_start, b.window_end or dg.iso(now), b.source_day)
              for b in built])

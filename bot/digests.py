@@ -153,13 +153,50 @@ def _label(local_date: str) -> str:
     return f"{d:%a} {d.day} {d:%b}"
 
 
+class TickMatches:
+    """Topic matches for one tick, shared by its slices: the batch index is built once and each distinct topic is
+    matched once, however many slices of chats ask. A later instant, or an earlier window start, starts afresh
+    (a wider window's papers are a superset; each chat still filters by its own window start)."""
+
+    def __init__(self):
+        self.end: Optional[str] = None
+        self.start = ""
+        self.count = -1
+        self.papers: list[Paper] = []
+        self.index = None
+        self.results: dict[str, dict[str, Hit]] = {}
+
+    def get(self, store, searcher, start: str, end: str, topics: Sequence[str]):
+        count = store.papers.count()  # papers ingested between slices (same instant in tests and simulations)
+        if self.end != end or start < self.start or count != self.count:
+            self.end, self.start, self.count, self.results = end, start, count, {}
+            self.papers = store.papers.first_seen_between(start, end)
+            self.index = _batch_index(searcher, self.papers) if self.papers else None
+        missing = [t for t in topics if t not in self.results]
+        if missing and self.papers:
+            found = self.index.match(missing) if self.index is not None else searcher.match_papers(missing, self.papers)
+            self.results.update({t: found.get(t, {}) for t in missing})
+        return self.papers, {t: self.results.get(t, {}) for t in topics}
+
+
+def _batch_index(searcher, papers):
+    """The searcher's reusable batch matcher when it has one (same semantics as match_papers), else None."""
+    try:
+        from bot.search import BatchIndex
+    except ImportError:  # pragma: no cover
+        return None
+    repo = getattr(searcher, "repo", None)
+    return BatchIndex(repo, papers) if repo is not None else None
+
+
 class DigestBuilder:
     """Builds the content of many slots at once: each distinct topic is matched once against the window's papers."""
 
-    def __init__(self, store, searcher, size: int = DIGEST_SIZE):
+    def __init__(self, store, searcher, size: int = DIGEST_SIZE, matches: Optional["TickMatches"] = None):
         self.store = store
         self.searcher = searcher
         self.size = size
+        self.matches = matches or TickMatches()
         self._cards: dict[tuple, Card] = {}
         self._lower: dict[str, str] = {}
         self._snips: dict[tuple[str, int], str] = {}
@@ -213,9 +250,8 @@ class DigestBuilder:
         """Each distinct topic is matched once; per chat, only dict/set work on the topics' match lists."""
         end = iso(now)
         starts = {r["pk"]: self.window_start(r, now) for r in rows}
-        papers = self.store.papers.first_seen_between(min(starts.values()), end)
         distinct = sorted({t for r in rows for t in topics.get(r["pk"], [])})
-        matches = self.searcher.match_papers(distinct, papers) if papers and distinct else {}
+        papers, matches = self.matches.get(self.store, self.searcher, min(starts.values()), end, distinct)
         scores = {t: {pid: h.score for pid, h in m.items()} for t, m in matches.items() if m}
         matched_ids = sorted({pid for m in scores.values() for pid in m})
         delivered: dict[int, set[str]] = {}

@@ -252,3 +252,21 @@ async def test_a_removed_workspace_deactivates_all_its_chats(core, store, clock)
     assert [store.chats.get("test", c).active for c in ("T1/C1", "T1/U2", "T10/C1")] == [False, False, True]
     add_papers(store, at("2026-03-11T07:00:00+00:00"), "Diffusion for the rest")
     assert [d.chat.chat_id for d in core.due_digests(at("2026-03-11T08:00:00+00:00"))] == ["T10/C1"]
+
+
+async def test_slices_of_one_tick_match_each_chat_on_its_own_topics(core, store, clock):
+    topics = ["diffusion", "mamba", "agents", "diffusion", "speech"]
+    for i, t in enumerate(topics):
+        await subscribe(core, clock, chat_id=f"t{i}", topic=t)
+    add_papers(store, at("2026-03-11T07:00:00+00:00"), "Diffusion A", "Mamba B", "Agents C", "Speech D")
+    now = at("2026-03-11T08:00:00+00:00")
+    got = {}
+    while True:
+        for d in core.due_digests(now, limit=2):
+            got[d.chat.chat_id] = sorted(c.paper.title for c in d.reply.cards)
+        if core.last_claimed < 2:
+            break
+        if len(got) == 2:  # a paper arrives between two slices of the same tick
+            add_papers(store, at("2026-03-11T07:30:00+00:00"), "Speech E", start=10)
+    assert got == {"t0": ["Diffusion A"], "t1": ["Mamba B"], "t2": ["Agents C"], "t3": ["Diffusion A"],
+                   "t4": ["Speech D", "Speech E"]}
