@@ -75,13 +75,13 @@ def pct(values, p):
 
 
 def main() -> None:
+    global REPEAT
     ap = argparse.ArgumentParser()
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--queries", default=str(_corpus.QUERIES))
     ap.add_argument("--show-misses", action="store_true")
-    ap.add_argument("--repeat", type=int, default=REPEAT, help="time each query N times, keep the best")
+    ap.add_argument("--repeat", type=int, default=3, help="time each query N times, keep the best")
     args = ap.parse_args()
-    global REPEAT
     REPEAT = max(1, args.repeat)
     store = _corpus.open_bench_store(rebuild=args.rebuild)
     import json
