@@ -84,14 +84,14 @@ def make_store(n: int, pool: list[str], seed: int = 11):
     shutil.copy(BASE, path)
     store = Store(path)
     rnd = random.Random(seed)
-    weights = [1.0 / (r + 1) ** 0.8 for r in range(len(pool))]
+    cum = list(itertools.accumulate(1.0 / (r + 1) ** 0.8 for r in range(len(pool))))
     canon = {t: parse(t).canonical() for t in pool}
     local = {z: NOW.astimezone(__import__("zoneinfo").ZoneInfo(z)).strftime("%H:%M") for z in ZONES}
     chats = []
     for i in range(n):
         picked = {}
         while len(picked) < 5:
-            t = rnd.choices(pool, weights)[0]
+            t = rnd.choices(pool, cum_weights=cum)[0]
             picked.setdefault(canon[t], t)
         z = ZONES[i % len(ZONES)]
         chats.append(("bench", str(i), z, local[z], [(t, c) for c, t in picked.items()]))

@@ -198,8 +198,7 @@ class DigestBuilder:
         self.size = size
         self.matches = matches or TickMatches()
         self._cards: dict[tuple, Card] = {}
-        self._lower: dict[str, str] = {}
-        self._snips: dict[tuple[str, int], str] = {}
+        self._snips: dict[tuple[str, str], str] = {}
 
     def _card(self, paper: Paper, matched: tuple[str, ...], why: tuple[str, ...]) -> Card:
         """Chats that follow the same topic share card objects: 10,000 digests must not mean 100,000 snippets."""
@@ -216,19 +215,17 @@ class DigestBuilder:
         return card
 
     def _snippet(self, paper: Paper, terms: Sequence[str], length: int = 240) -> str:
-        """render.snippet's window, found with str.find: compiling a regex per card is too slow at 10k digests."""
+        """render.snippet's window around the first matched term, found with str.find (a regex per card is too
+        slow at 10k digests); one snippet per (paper, term), shared by every chat."""
         text = paper.abstract or ""
         if len(text) <= length:
             return text
-        low = self._lower.get(paper.id)
-        if low is None:
-            low = self._lower[paper.id] = text.lower()
-        found = [i for i in (low.find(t.lower()) for t in terms) if i >= 0]
-        pos = min(found) if found else 0
-        key = (paper.id, pos if pos > length // 3 else 0)
+        key = (paper.id, terms[0] if terms else "")
         cached = self._snips.get(key)
         if cached is None:
-            cached = self._snips[key] = snippet(paper, (), length) if key[1] == 0 else _window(text, pos, length)
+            pos = text.lower().find(key[1].lower()) if key[1] else -1
+            cached = _window(text, pos, length) if pos > length // 3 else snippet(paper, (), length)
+            self._snips[key] = cached
         return cached
 
     def build(self, rows: Sequence[dict], now: datetime) -> list[Built]:
@@ -261,6 +258,7 @@ class DigestBuilder:
         bonus = {p.id: 0.3 * math.log1p(p.upvotes or 0) for p in papers}
         # per distinct topic, once: its papers best first by the single-topic key (relevance + upvotes)
         order = {t: sorted(sd, key=lambda pid, sd=sd: -(sd[pid] + bonus[pid])) for t, sd in scores.items()}
+        tops = {t: {pid: scores[t][pid] + bonus[pid] for pid in lst[: self.size]} for t, lst in order.items()}
         oldest = min(seen.values(), default="")
         out = []
         for row in rows:
@@ -269,7 +267,7 @@ class DigestBuilder:
             ts = [t for t in topics.get(pk, ()) if t in scores]
             gone = delivered.get(pk) or ()
             late = start > oldest
-            ranked = self._rank(ts, scores, order, bonus, seen, start, gone, late) if ts else []
+            ranked = self._rank(ts, scores, order, tops, bonus, seen, start, gone, late) if ts else []
             built = Built(row, None, ranked, start, end)
             if ranked:
                 built.reply = self._digest_reply(row, ranked, topics.get(pk, ()), matches, scores)
@@ -281,32 +279,35 @@ class DigestBuilder:
             out.append(built)
         return out
 
-    def _rank(self, ts, scores, order, bonus, seen, start, gone, late) -> list[str]:
+    def _rank(self, ts, scores, order, tops, bonus, seen, start, gone, late) -> list[str]:
         """All of a chat's new matches, its top `size` exactly ranked first.
 
-        A paper matching one topic has the single-topic key, so the top overall is among each topic's top `size`
-        and the papers matching two or more topics: only those get the full key. Everything is set/dict work."""
+        A paper matching one topic has that topic's single key (precomputed in `tops` for each topic's best `size`),
+        so the top overall is among those and the papers matching two or more topics: only the latter get a fresh
+        key. Everything else is C-level dict/set work."""
         size = self.size
         excluded = None
         if late or gone:
             excluded = {pid for t in ts for pid in scores[t] if pid in gone or seen[pid] < start}
-        cand: set[str] = set()
+        keys: dict[str, float] = {}
         for t in ts:
-            lst = order[t]
             if excluded:
-                lst = [pid for pid in lst if pid not in excluded]
-            cand.update(lst[:size])
+                lst = [pid for pid in order[t] if pid not in excluded][:size]
+                keys.update({pid: scores[t][pid] + bonus[pid] for pid in lst})
+            else:
+                keys.update(tops[t])
+        multi: set[str] = set()
         for i in range(1, len(ts)):
             keys_i = scores[ts[i]].keys()
             for j in range(i):
-                cand |= keys_i & scores[ts[j]].keys()
+                multi |= keys_i & scores[ts[j]].keys()
         if excluded:
-            cand -= excluded
-        sds = [scores[t] for t in ts]
-        keys = {}
-        for pid in cand:
-            hits = [sd[pid] for sd in sds if pid in sd]
-            keys[pid] = max(hits) * (1 + 0.15 * (len(hits) - 1)) + bonus[pid]
+            multi -= excluded
+        if multi:
+            sds = [scores[t] for t in ts]
+            for pid in multi:
+                hits = [sd[pid] for sd in sds if pid in sd]
+                keys[pid] = max(hits) * (1 + 0.15 * (len(hits) - 1)) + bonus[pid]
         top = sorted(keys, key=keys.__getitem__, reverse=True)[:size]
         rest = dict.fromkeys(chain.from_iterable(order[t] for t in ts))
         for pid in top:

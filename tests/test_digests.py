@@ -151,3 +151,12 @@ async def test_trending_post_filtered_by_topics(core, store):
     core.due_digests(at("2026-03-11T08:00:00+00:00"))
     d = due_one(core, "2026-03-11T09:00:00+00:00")
     assert d.paper_ids == ("2603.00001",) and d.reply.cards[0].why == ("diffusion",)
+
+
+async def test_card_snippet_centres_on_the_matched_topic(core, store):
+    await say(core, "/follow mamba")
+    abstract = "Intro words here. " * 30 + "We propose a Mamba layer for speech. " + "Closing words. " * 20
+    ingest(store, "2026-03-11T07:00:00+00:00", p(1, "A sequence model", abstract=abstract))
+    [card] = due_one(core, "2026-03-11T08:00:00+00:00").reply.cards
+    assert card.snippet.startswith("… ") and "Mamba layer" in card.snippet and len(card.snippet) <= 250
+    assert card.why == ("mamba",) and [b.action for b in card.buttons] == ["abs:2603.00001", "share:2603.00001"]
