@@ -197,7 +197,9 @@ class DigestBuilder:
         self.searcher = searcher
         self.size = size
         self.matches = matches or TickMatches()
-        self._cards: dict[tuple, Card] = {}
+        self._cards: dict[tuple, Card] = {}  # (paper id, matched, why) -> card
+        self._bases: dict[tuple, Card] = {}  # (paper id, matched) -> card without why (snippet, buttons)
+        self._by_why: dict[tuple, Card] = {}  # (paper id, why) -> card, for the per-chat loop
         self._snips: dict[tuple[str, str], str] = {}
 
     def _card(self, paper: Paper, matched: tuple[str, ...], why: tuple[str, ...]) -> Card:
@@ -205,9 +207,9 @@ class DigestBuilder:
         key = (paper.id, matched, why)
         card = self._cards.get(key)
         if card is None:
-            base = self._cards.get((paper.id, matched))
+            base = self._bases.get((paper.id, matched))
             if base is None:
-                base = self._cards[(paper.id, matched)] = Card(
+                base = self._bases[(paper.id, matched)] = Card(
                     paper=paper, matched=matched, snippet=self._snippet(paper, matched),
                     buttons=(Button("Abstract", f"abs:{paper.id}"), Button("Share", f"share:{paper.id}")))
             card = self._cards[key] = Card(paper=paper, matched=matched, why=why, snippet=base.snippet,
@@ -233,7 +235,7 @@ class DigestBuilder:
         digests = [r for r in rows if r["slot"] == "digest"]
         trending = [r for r in rows if r["slot"] == "trending"]
         topics = self.store.chats.topics_for(sorted({r["pk"] for r in rows}))
-        self._cards = {}
+        self._cards, self._bases, self._by_why = {}, {}, {}
         out = self._digests(digests, topics, now) if digests else []
         out += self._trending(trending, topics) if trending else []
         return out
@@ -323,12 +325,12 @@ class DigestBuilder:
         sds = [(t, scores[t]) for t in topics if t in scores]
         for pid in ranked[: self.size]:
             why = tuple(t for t, sd in sds if pid in sd)
-            card = self._cards.get((pid, why))
+            card = self._by_why.get((pid, why))
             if card is None:
                 matched: list[str] = []
                 for t in why:
                     matched += [m for m in matches[t][pid].matched if m not in matched]
-                card = self._cards[(pid, why)] = self._card(matches[why[0]][pid].paper, tuple(matched), why)
+                card = self._by_why[(pid, why)] = self._card(matches[why[0]][pid].paper, tuple(matched), why)
             cards.append(card)
         more = len(ranked) - len(cards)
         n = len(ranked)

@@ -160,3 +160,14 @@ async def test_card_snippet_centres_on_the_matched_topic(core, store):
     [card] = due_one(core, "2026-03-11T08:00:00+00:00").reply.cards
     assert card.snippet.startswith("… ") and "Mamba layer" in card.snippet and len(card.snippet) <= 250
     assert card.why == ("mamba",) and [b.action for b in card.buttons] == ["abs:2603.00001", "share:2603.00001"]
+
+
+async def test_every_card_names_the_topics_of_its_own_chat(core, store):
+    # chat a follows `diffusion -medical`, chat b `diffusion`: same paper, same matched word, different "why"
+    await say(core, "/follow diffusion -medical", chat_id="a")
+    await say(core, "/follow diffusion", chat_id="b")
+    await say(core, "/follow diffusion", chat_id="c")
+    await say(core, "/follow speech", chat_id="c")
+    ingest(store, "2026-03-11T07:00:00+00:00", p(1, "Diffusion for speech"))
+    why = {d.chat.chat_id: d.reply.cards[0].why for d in core.due_digests(at("2026-03-11T08:00:00+00:00"))}
+    assert why == {"a": ("diffusion -medical",), "b": ("diffusion",), "c": ("diffusion", "speech")}
