@@ -37,6 +37,8 @@ class Core:
         self._commands = None
         self.last_claimed = 0  # slots claimed (or re-claimed) by the last due_digests call
         self._tick_matches = dg.TickMatches()
+        self._pending: list = []  # the current tick's planned slots, when due_digests works in slices
+        self._pending_now: Optional[datetime] = None
 
     @property
     def searcher(self):
@@ -93,10 +95,15 @@ class Core:
         `limit` claims at most that many slots (retries first); `last_claimed` tells whether more may be waiting,
         so the scheduler can work in slices and keep the event loop responsive."""
         now = now or self.clock()
-        _, (new, retry) = self._plan(now)
-        if limit is not None:
-            retry = retry[:limit]
-            new = new[: max(0, limit - len(retry))]
+        if limit is None:
+            _, (new, retry) = self._plan(now)
+        else:  # slices of one tick share one plan (the claims keep it exactly-once regardless)
+            if self._pending_now != now:
+                _, (new, retry) = self._plan(now)
+                self._pending, self._pending_now = [(True, c) for c in retry] + [(False, s) for s in new], now
+            take, self._pending = self._pending[:limit], self._pending[limit:]
+            retry = [x for is_retry, x in take if is_retry]
+            new = [x for is_retry, x in take if not is_retry]
         self.last_claimed = len(new) + len(retry)
         if not new and not retry:
             return []

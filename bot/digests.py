@@ -155,8 +155,9 @@ def _label(local_date: str) -> str:
 
 class TickMatches:
     """Topic matches for one tick, shared by its slices: the batch index is built once and each distinct topic is
-    matched once, however many slices of chats ask. A later instant, or an earlier window start, starts afresh
-    (a wider window's papers are a superset; each chat still filters by its own window start)."""
+    matched (and its papers ranked) once, however many slices of chats ask. A later instant, an earlier window
+    start or newly ingested papers start afresh (a wider window's papers are a superset; each chat still filters
+    by its own window start)."""
 
     def __init__(self):
         self.end: Optional[str] = None
@@ -165,19 +166,30 @@ class TickMatches:
         self.papers: list[Paper] = []
         self.index = None
         self.results: dict[str, dict[str, Hit]] = {}
+        self.scores: dict[str, dict[str, float]] = {}  # topic -> {paper id: relevance}, only topics with matches
+        self.order: dict[str, list[str]] = {}  # topic -> paper ids, best single-topic key first
+        self.tops: dict[str, dict[str, float]] = {}  # topic -> {paper id: key} for its best `size`
+        self.bonus: dict[str, float] = {}
 
-    def get(self, store, searcher, start: str, end: str, topics: Sequence[str]):
+    def get(self, store, searcher, start: str, end: str, topics: Sequence[str], size: int = DIGEST_SIZE):
         count = store.papers.count()  # papers ingested between slices (same instant in tests and simulations)
         if self.end != end or start < self.start or count != self.count:
-            self.end, self.start, self.count, self.results = end, start, count, {}
+            self.__init__()
+            self.end, self.start, self.count = end, start, count
             self.papers = store.papers.first_seen_between(start, end)
             self.index = _batch_index(searcher, self.papers) if self.papers else None
+            self.bonus = {p.id: 0.3 * math.log1p(p.upvotes or 0) for p in self.papers}
         missing = [t for t in topics if t not in self.results]
         if missing and self.papers:
             found = self.index.match(missing) if self.index is not None else searcher.match_papers(missing, self.papers)
-            self.results.update({t: found.get(t, {}) for t in missing})
-        return self.papers, {t: self.results.get(t, {}) for t in topics}
-
+            bonus = self.bonus
+            for t in missing:
+                m = self.results[t] = found.get(t, {})
+                if m:
+                    sd = self.scores[t] = {pid: h.score for pid, h in m.items()}
+                    lst = self.order[t] = sorted(sd, key=lambda pid: -(sd[pid] + bonus[pid]))
+                    self.tops[t] = {pid: sd[pid] + bonus[pid] for pid in lst[:size]}
+        return self.papers
 
 def _batch_index(searcher, papers):
     """The searcher's reusable batch matcher when it has one (same semantics as match_papers), else None."""
@@ -250,17 +262,14 @@ class DigestBuilder:
         end = iso(now)
         starts = {r["pk"]: self.window_start(r, now) for r in rows}
         distinct = sorted({t for r in rows for t in topics.get(r["pk"], [])})
-        papers, matches = self.matches.get(self.store, self.searcher, min(starts.values()), end, distinct)
-        scores = {t: {pid: h.score for pid, h in m.items()} for t, m in matches.items() if m}
-        matched_ids = sorted({pid for m in scores.values() for pid in m})
+        cache = self.matches
+        papers = cache.get(self.store, self.searcher, min(starts.values()), end, distinct, self.size)
+        matches, scores, order, tops, bonus = cache.results, cache.scores, cache.order, cache.tops, cache.bonus
+        matched_ids = sorted({pid for t in distinct for pid in scores.get(t, ())})
         delivered: dict[int, set[str]] = {}
         for pk, pid in (self.store.chats.delivered(matched_ids) if matched_ids else ()):
             delivered.setdefault(pk, set()).add(pid)
         seen = {p.id: p.first_seen or "" for p in papers}
-        bonus = {p.id: 0.3 * math.log1p(p.upvotes or 0) for p in papers}
-        # per distinct topic, once: its papers best first by the single-topic key (relevance + upvotes)
-        order = {t: sorted(sd, key=lambda pid, sd=sd: -(sd[pid] + bonus[pid])) for t, sd in scores.items()}
-        tops = {t: {pid: scores[t][pid] + bonus[pid] for pid in lst[: self.size]} for t, lst in order.items()}
         oldest = min(seen.values(), default="")
         out = []
         for row in rows:
