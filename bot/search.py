@@ -25,6 +25,7 @@ from bot.search_plan import Alt, Lexicon, Plan, contains, lexicon, make_plan, ma
 STRICT_CAP = 3000  # more matches than this: too many to score with bm25, take the newest
 SMALL = 400  # up to this many matches, bm25 over all of them is cheap
 RERANK = 50  # candidates the Python reranker scores
+TITLE_RERANK = 150  # ... when they come from a title/author-only query
 RELAX_CAP = 3000
 # notes that mark results `match_papers` would not give (it never widens a topic: a follow must stay precise)
 WIDENED = "Nothing matched as typed, so similar words were searched too."
@@ -122,7 +123,9 @@ class Searcher:
         else:  # many matches: a known item names its title (or author); rank those, abstracts only if too few
             texpr = match_expr(plan, full=full, columns="title authors")
             tn = self.repo.count(texpr, bound, cap=STRICT_CAP + 1)
-            rows = self.repo.ranked(texpr, RERANK + need, bound, order="bm25" if tn <= STRICT_CAP else "pk") if tn else []
+            # bm25 barely separates short title/author fields: let the reranker see more of them
+            rows = self.repo.ranked(texpr, TITLE_RERANK + need, bound,
+                                    order="bm25" if tn <= STRICT_CAP else "pk") if tn else []
             if tn < need:
                 rows += self.repo.ranked(expr, RERANK + need, bound, order="bm25" if total <= STRICT_CAP else "pk")
         if plan.groups and not plan.excludes and not plan.authors:
