@@ -59,7 +59,8 @@ def build_base() -> list:
 
 def topic_pool(rows, size: int = 6000, seed: int = 7) -> list[str]:
     rnd = random.Random(seed)
-    words = collections.Counter(w for p in rows for w in {x.strip(":,.()").lower() for x in p.title.split()}
+    # dicts, not sets: the pool must not depend on the hash seed (each implementation runs in its own process)
+    words = collections.Counter(w for p in rows for w in dict.fromkeys(x.strip(":,.()").lower() for x in p.title.split())
                                 if len(w) >= 4 and w.isalpha())
     common = [w for w, _ in words.most_common(4000)][150:]  # skip "learning", "model", ...: nobody follows those
     bigrams = collections.Counter()
@@ -67,7 +68,7 @@ def topic_pool(rows, size: int = 6000, seed: int = 7) -> list[str]:
         ws = [x.strip(":,.()").lower() for x in p.title.split()]
         bigrams.update(f"{a} {b}" for a, b in zip(ws, ws[1:]) if a.isalpha() and b.isalpha() and len(a) > 3 < len(b))
     phrases = [f'"{b}"' for b, _ in bigrams.most_common(1500)]
-    authors = [f'author:"{a}"' for a in {a for p in rows[:5000] for a in p.authors[:1]} if " " in a][:800]
+    authors = [f'author:"{a}"' for a in dict.fromkeys(a for p in rows[:5000] for a in p.authors[:1]) if " " in a][:800]
     pool = common[: size // 2] + phrases
     pool += [f"{rnd.choice(common)} -{rnd.choice(common)}" for _ in range(500)]
     pool += [f"{rnd.choice(common)} OR {rnd.choice(common)}" for _ in range(500)]
