@@ -131,7 +131,10 @@ async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdi
 @click.pass_obj
 def chat_command(obj, name: str, tz: Optional[str], no_scheduler: bool) -> None:
     """Chat with the bot on this terminal: every command works, no tokens needed."""
+    import logging
+
     from adapters.wiring import build_core
 
     core = build_core(obj.settings, obj.store)
+    logging.getLogger("bot.scheduler").setLevel(logging.WARNING)  # the chat is the output here, not tick logs
     asyncio.run(run_console(core, chat_id=name, tz=tz, scheduler=not no_scheduler))
