@@ -25,6 +25,7 @@ from bot.search_plan import Alt, Lexicon, Plan, contains, lexicon, make_plan, ma
 STRICT_CAP = 3000  # more matches than this: too many to score with bm25, take the newest
 SMALL = 400  # up to this many matches, bm25 over all of them is cheap
 RERANK = 50  # candidates the Python reranker scores
+SURFACE = 0.4  # bonus share for title words exactly as typed ("layered" over "multi-layer")
 TITLE_RERANK = 150  # ... when they come from a title/author-only query
 RELAX_CAP = 3000
 # notes that mark results `match_papers` would not give (it never widens a topic: a follow must stay precise)
@@ -86,17 +87,25 @@ class Searcher:
             hits = self._final(plan, [self._cand(p) for _, p in papers], 0, limit)
         else:
             hits, total = self._relevance(plan, bound, offset + limit, now)
-            if not total and not exact:  # a typo that is also a (rare) word: try its frequent look-alikes too
+            if not total and not exact:
+                # nothing matches as typed: a typo that is also a (rare) word gets its frequent look-alikes,
+                # and papers matching all terms but one compete on the same scores
                 wider = make_plan(parsed, self.repo, lex, augment=True)
                 if wider.corrections != plan.corrections:
-                    hits, total = self._relevance(wider, bound, offset + limit, now)
+                    plan = wider
+                    hits, total = self._relevance(plan, bound, offset + limit, now)
                     if total:
-                        plan = wider
                         notes.append(WIDENED)
-            if not total and not exact and len(plan.groups) >= 2:
-                hits, total = self._relax(plan, bound, offset + limit, now)
-                if hits:
-                    notes.append(RELAXED)
+                if len(plan.groups) >= 2:
+                    more, _ = self._relax(plan, bound, offset + limit, now)
+                    best = {h.paper.id: h for h in hits}
+                    for h in more:
+                        if h.paper.id not in best:
+                            best[h.paper.id] = h
+                    if len(best) > len(hits):
+                        notes.append(RELAXED)
+                    hits = sorted(best.values(), key=lambda h: -h.score)
+                    total = len(hits)
             hits = hits[offset : offset + limit]
         if plan.corrections:
             notes.insert(0, "Also searched for: " + ", ".join(f"{b} (for {a})" for a, b in plan.corrections) + ".")
@@ -171,18 +180,21 @@ class Searcher:
         _prefetch(self.repo, [t for _, p in papers for t in (p.title, *p.authors[:50])])
         for pk, p in papers:
             c = self._cand(p)
-            tw = aw = 0.0
+            tw = aw = sw = 0.0
             first = set(tokens(self.repo, p.authors[0])) if p.authors else set()
+            surface = set(words_of(p.title))
             for g in plan.groups:
                 wt = max((a.weight for a in g.alts if contains(c.title, a.stems, c.tset)), default=0.0)
                 if wt:
                     tw += g.idf * wt
+                    if any(a.text in surface for a in g.alts):  # the very word, not just the same stem
+                        sw += g.idf
                 elif any(contains(c.authors, a.stems, c.aset) for a in g.alts):
                     # a name in the query: most people cite a paper by its first author
                     aw += g.idf * (1.0 if any(set(a.stems) <= first for a in g.alts) else 0.6)
             ntitle = normalize_title(p.title)
             s = 3.0 * cover.get(pk, 1.0)
-            s += 2.0 * tw / total_idf + 1.0 * aw / total_idf
+            s += (2.0 * tw + 1.0 * aw + SURFACE * sw) / total_idf
             s += 1.0 * fts[pk] / top
             if qnorm and ntitle == qnorm:
                 s += 2.0

@@ -211,7 +211,8 @@ def _fixes(term: Term, a: Alt, lex: Lexicon, augment: bool) -> list[tuple[str, i
     if df == 0:
         return lex.suggest(term.text)
     if augment and len(term.text) >= 5:  # only when the query found nothing: a typo that is also a rare word
-        return [(w, c) for w, c in lex.suggest(term.text) if c >= df]
+        seen = lex.surface.get(term.text, 0)  # in titles: the stem's df also counts authors ("panning" ~ Pan)
+        return [(w, c) for w, c in lex.suggest(term.text) if c >= max(3, 10 * seen)]
     return []
 
 
