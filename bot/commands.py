@@ -197,8 +197,10 @@ class Commands:
         parsed = parse(text)
         if parsed.error:
             return err(parsed.error)
+        # the first digest covers papers first seen after this second (not the ones loaded in the same second)
+        since = dg.iso(self.core.clock() + timedelta(seconds=1))
         status, topic = self.store.chats.add_topic(chat.platform, chat.chat_id, text[:500], parsed.canonical(),
-                                                   now=self.now_iso(), max_topics=MAX_TOPICS)
+                                                   now=self.now_iso(), max_topics=MAX_TOPICS, since=since)
         if status == "duplicate":
             same = "" if topic["query"] == text else " (the same topic, written differently)"
             return Reply(text=f"You already follow {q(topic['query'])}{same}{self.where(msg, chat)}. See /topics.")

@@ -246,8 +246,9 @@ class ChatRepo:
         )
 
     def add_topic(self, platform: str, chat_id: str, query: str, canonical: str, *, now: str,
-                  max_topics: int = 50) -> tuple[str, Optional[dict]]:
-        """("added", topic) | ("duplicate", existing) | ("full", None). The first topic starts the digest window."""
+                  max_topics: int = 50, since: Optional[str] = None) -> tuple[str, Optional[dict]]:
+        """("added", topic) | ("duplicate", existing) | ("full", None). The first topic starts the digest window
+        (at `since`, default `now`)."""
         with self.db.conn:
             pk = self._pk(platform, chat_id)
             if pk is None:
@@ -263,7 +264,7 @@ class ChatRepo:
             if n == 0:
                 self.db.execute(
                     "UPDATE chats SET subscribed_at=?, digest_since=? WHERE pk=? AND subscribed_at IS NULL",
-                    [now, now, pk],
+                    [now, since or now, pk],
                 )
             return "added", {"id": cur.lastrowid, "query": query, "canonical": canonical}
 

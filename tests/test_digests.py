@@ -171,3 +171,10 @@ async def test_every_card_names_the_topics_of_its_own_chat(core, store):
     ingest(store, "2026-03-11T07:00:00+00:00", p(1, "Diffusion for speech"))
     why = {d.chat.chat_id: d.reply.cards[0].why for d in core.due_digests(at("2026-03-11T08:00:00+00:00"))}
     assert why == {"a": ("diffusion -medical",), "b": ("diffusion",), "c": ("diffusion", "speech")}
+
+
+async def test_papers_loaded_in_the_same_second_as_the_first_follow_are_not_new(core, store):
+    ingest(store, "2026-03-11T06:00:00+00:00", p(1, "Diffusion seeded on first run"))
+    await say(core, "/follow diffusion")  # the clock also reads 06:00:00
+    ingest(store, "2026-03-11T06:00:01+00:00", p(2, "Diffusion a second later"))
+    assert due_one(core, "2026-03-11T08:00:00+00:00").paper_ids == ("2603.00002",)
