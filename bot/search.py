@@ -61,6 +61,10 @@ class Searcher:
         self.store = store
         self.repo = store.search
 
+    def warm(self) -> None:
+        """Load the index vocabulary now (about 2 s for 80k papers) instead of during the first search."""
+        lexicon(self.repo)
+
     # ---- search ------------------------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 10, offset: int = 0, *, since: Optional[str] = None,
                now: Optional[datetime] = None, exact: bool = False) -> SearchResult:

@@ -36,8 +36,8 @@ class Lexicon:
         self._groups: dict[tuple, tuple] = {}  # (query group, augment) -> (Group, corrections): see make_plan
         self._idf: dict[str, float] = {}
         counts: Counter = Counter()
-        for title in repo.titles():
-            counts.update(set(words_of(title)))
+        for title in repo.titles():  # already normalized: lowercase words separated by single spaces
+            counts.update(set(title.split()))
         self.surface = {w: c for w, c in counts.items() if len(w) >= 3 and not w.isdigit()}
         # one edit keeps the first or second letter in one of the first two places: bucket by (length, letter)
         self.first: dict[tuple[int, str], list[str]] = defaultdict(list)

@@ -49,8 +49,8 @@ class SearchRepo:
         return dict(self.db.execute("SELECT term, doc FROM temp.pw_vocab").fetchall())
 
     def titles(self) -> Iterable[str]:
-        """All titles (for the surface-word vocabulary that typo correction suggests from)."""
-        for (title,) in self.db.execute("SELECT title FROM papers"):
+        """All normalized titles (lowercase words and spaces): the words typo correction suggests from."""
+        for (title,) in self.db.execute("SELECT norm_title FROM papers"):
             yield title
 
     # --- stemming ----------------------------------------------------------------------------------------------
