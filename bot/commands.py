@@ -207,7 +207,8 @@ class Commands:
         if status == "full":
             return err(f"You follow {MAX_TOPICS} topics{self.where(msg, chat)}, the most I keep. /unfollow one first.")
         now = self.core.clock()
-        preview = self.core.searcher.search(text, limit=3, now=now, since=(now - timedelta(days=7)).date().isoformat())
+        preview = self.core.searcher.search(text, limit=3, now=now, since=(now - timedelta(days=7)).date().isoformat(),
+                                             exact=True)  # exactly what the digests will match
         n = preview.total if not preview.error else 0
         head = (f"Following {q(text)}{self.where(msg, chat)}. In the last 7 days it would have matched "
                 f"{n} paper{'s' if n != 1 else ''}" + (f"; the top {min(3, len(preview.hits))}:" if preview.hits else "."))
