@@ -21,7 +21,6 @@ from typing import Optional
 
 MAX_CHARS = 1000  # longer input is cut (with a note): nobody types more, and it bounds the work per query
 MAX_TERMS = 24
-MAX_WORD = 64
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _REL = re.compile(r"^(\d{1,4})([dwmy])$")
@@ -32,8 +31,10 @@ SORTS = {"new": "new", "newest": "new", "recent": "new", "date": "new", "top": "
 
 def words_of(text: str) -> tuple[str, ...]:
     """Lowercased word tokens the way FTS5 unicode61 splits them (letters and digits; everything else separates)."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return tuple(w[:MAX_WORD] for w in _WORD.findall(text))
+    text = text or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return tuple(_WORD.findall(text.lower()))
 
 
 @dataclass(frozen=True)

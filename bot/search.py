@@ -85,7 +85,8 @@ class Searcher:
         if parsed.sort in ("new", "top"):
             expr = match_expr(plan, full=True)
             total = self.repo.count(expr, bound, cap=STRICT_CAP + 1)
-            rows = self.repo.ranked(expr, limit, bound, order=parsed.sort, offset=offset) if total else []
+            window = 5 * STRICT_CAP if total > STRICT_CAP and parsed.sort == "new" and not bound else None
+            rows = self.repo.ranked(expr, limit, bound, order=parsed.sort, offset=offset, window=window) if total else []
             papers = self._papers([pk for pk, _ in rows])
             _prefetch(self.repo, [t for _, p in papers for t in (p.title, *p.authors[:50])])
             hits = self._final(plan, [self._cand(p) for _, p in papers], 0, limit)
@@ -120,7 +121,20 @@ class Searcher:
         return [(pk, got[pk]) for pk in pks if pk in got]
 
     def _cand(self, p: Paper) -> _Cand:
-        return _Cand(p, tokens(self.repo, p.title), tokens(self.repo, " ".join(p.authors[:50])))
+        return _Cand(p, *self._fields(p)[:2])
+
+    def _fields(self, p: Paper) -> tuple:
+        """(title stems, author stems, first-author stems, title words, normalized title), cached per paper."""
+        cache = self.repo.cache.setdefault("fields", {})
+        key = (p.id, p.title, len(p.authors))
+        got = cache.get(key)
+        if got is None:
+            if len(cache) > 50_000:
+                cache.clear()
+            got = cache[key] = (tokens(self.repo, p.title), tokens(self.repo, " ".join(p.authors[:50])),
+                                set(tokens(self.repo, p.authors[0])) if p.authors else set(),
+                                set(words_of(p.title)), normalize_title(p.title))
+        return got
 
     def _relevance(self, plan: Plan, bound, need: int, now: datetime) -> tuple[list[Hit], int]:
         expr = match_expr(plan)
@@ -131,13 +145,15 @@ class Searcher:
             total = self.repo.count(expr, bound, cap=STRICT_CAP + 1)
         if not total:
             return [], 0
-        if total <= SMALL or not plan.groups:
+        if not plan.groups:  # author only: bm25 means little, newest first
+            rows = self.repo.ranked(expr, RERANK + need, bound, order="bm25" if total <= SMALL else "pk")
+        elif total <= SMALL:
             rows = self.repo.ranked(expr, RERANK + need, bound)
         else:  # many matches: a known item names its title (or author); rank those, abstracts only if too few
             texpr = match_expr(plan, full=full, columns="title authors")
             tn = self.repo.count(texpr, bound, cap=STRICT_CAP + 1)
             # bm25 barely separates short title/author fields: let the reranker see more of them
-            rows = self.repo.ranked(texpr, TITLE_RERANK + need, bound,
+            rows = self.repo.ranked(texpr, (TITLE_RERANK if tn <= STRICT_CAP else RERANK) + need, bound,
                                     order="bm25" if tn <= STRICT_CAP else "pk") if tn else []
             if tn < need:
                 rows += self.repo.ranked(expr, RERANK + need, bound, order="bm25" if total <= STRICT_CAP else "pk")
@@ -181,12 +197,13 @@ class Searcher:
         total_idf = sum(g.idf for g in plan.groups) or 1.0
         out = []
         papers = self._papers(list(fts))
-        _prefetch(self.repo, [t for _, p in papers for t in (p.title, *p.authors[:50])])
+        fields = self.repo.cache.get("fields", {})
+        _prefetch(self.repo, [t for _, p in papers if (p.id, p.title, len(p.authors)) not in fields
+                              for t in (p.title, *p.authors[:50])])
         for pk, p in papers:
-            c = self._cand(p)
+            title, authors, first, surface, ntitle = self._fields(p)
+            c = _Cand(p, title, authors)
             tw = aw = sw = 0.0
-            first = set(tokens(self.repo, p.authors[0])) if p.authors else set()
-            surface = set(words_of(p.title))
             for g in plan.groups:
                 wt = max((a.weight for a in g.alts if contains(c.title, a.stems, c.tset)), default=0.0)
                 if wt:
@@ -196,7 +213,6 @@ class Searcher:
                 elif any(contains(c.authors, a.stems, c.aset) for a in g.alts):
                     # a name in the query: most people cite a paper by its first author
                     aw += g.idf * (1.0 if any(set(a.stems) <= first for a in g.alts) else 0.6)
-            ntitle = normalize_title(p.title)
             s = 3.0 * cover.get(pk, 1.0)
             s += (2.0 * tw + 1.0 * aw + SURFACE * sw) / total_idf
             s += 1.0 * fts[pk] / top
@@ -233,7 +249,7 @@ class Searcher:
 
 def _prefetch(repo, texts: Sequence[str]) -> None:
     """Stem every word of these texts in one SQLite round trip (the cache then serves `tokens`)."""
-    stems_for(repo, list({w for t in texts for w in words_of(t or "")}))
+    stems_for(repo, list(set(words_of(" ".join(t for t in texts if t)))))
 
 
 def _qnorm(plan: Plan) -> str:

@@ -26,6 +26,7 @@ class SearchRepo:
     def __init__(self, db):
         self.db = db
         self.cache: dict = {}
+        self._floors: dict[tuple, int] = {}
         self._stem_ready = False
 
     # --- freshness -------------------------------------------------------------------------------------------
@@ -77,10 +78,22 @@ class SearchRepo:
         return [tuple(t) for t in out]
 
     # --- candidates ------------------------------------------------------------------------------------------
-    def _where(self, since: Optional[str]) -> tuple[str, list]:
+    def _where(self, since: Optional[str], rowid: str = "f.rowid") -> tuple[str, list]:
+        """The date filter, plus a rowid floor: FTS5 skips to `rowid >= floor` cheaply, and papers are mostly
+        added in date order, so a recent `since` only walks the newest part of each doclist."""
         if not since:
             return "", []
-        return " AND (p.published >= ? OR p.hf_date >= ?)", [since, since]
+        key = (since, self.max_pk())
+        floor = self._floors.get(key)
+        if floor is None:
+            # `pk + 0` keeps SQLite on the date indexes (a bare min(pk) would scan the table in pk order)
+            floor = self.db.execute(
+                "SELECT min(m) FROM (SELECT min(pk + 0) AS m FROM papers WHERE published >= ? "
+                "UNION ALL SELECT min(pk + 0) FROM papers WHERE hf_date >= ?)", [since, since]).fetchone()[0] or 0
+            if len(self._floors) > 256:
+                self._floors.clear()
+            self._floors[key] = floor
+        return f" AND {rowid} >= ? AND (p.published >= ? OR p.hf_date >= ?)", [floor or 1 << 62, since, since]  # no paper that new: nothing
 
     def count(self, match: str, since: Optional[str] = None, cap: int = 5000) -> int:
         """How many papers match (stops counting at `cap`: a cheap test of how generic a query is)."""
@@ -90,9 +103,17 @@ class SearchRepo:
         return self.db.execute(sql, [match, *args, cap]).fetchone()[0]
 
     def ranked(self, match: str, limit: int, since: Optional[str] = None, order: str = "bm25",
-               offset: int = 0) -> list[tuple[int, float]]:
-        """(pk, score) of matching papers, best first. order: bm25 (higher score better) | new | top | pk."""
+               offset: int = 0, window: Optional[int] = None) -> list[tuple[int, float]]:
+        """(pk, score) of matching papers, best first. order: bm25 (higher score better) | new | top | pk.
+
+        `window`: only the `window` most recently added matches are ordered (FTS5 yields rowids newest first
+        cheaply; sorting 60k matches by date is not): for sort:new on very generic queries."""
         where, args = self._where(since)
+        if window and order == "new":
+            sql = (f"SELECT p.pk, 0.0 FROM papers p WHERE p.pk IN (SELECT rowid FROM papers_fts WHERE papers_fts "
+                   f"MATCH ? ORDER BY rowid DESC LIMIT ?){where} "
+                   f"ORDER BY {_DATE} DESC, coalesce(p.upvotes, 0) DESC, p.pk DESC LIMIT ? OFFSET ?")
+            return [(int(pk), float(s)) for pk, s in self.db.execute(sql, [match, window, *args, limit, offset])]
         w = ", ".join(str(x) for x in WEIGHTS)
         if order == "bm25":
             sql = (f"SELECT f.rowid, -bm25(papers_fts, {w}) AS s FROM papers_fts f JOIN papers p ON p.pk = f.rowid "
@@ -112,7 +133,7 @@ class SearchRepo:
         """pks of papers whose normalized title is `norm` or starts with it (an index range scan)."""
         if not norm:
             return []
-        where, args = self._where(since)
+        where, args = self._where(since, rowid="p.pk")
         sql = (f"SELECT p.pk FROM papers p WHERE (p.norm_title = ? OR (p.norm_title > ? AND p.norm_title < ?)){where} "
                "LIMIT ?")
         return [r[0] for r in self.db.execute(sql, [norm, norm + " ", norm + " \U0010ffff", *args, limit])]
