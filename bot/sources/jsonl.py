@@ -44,7 +44,7 @@ def normalized_row(row: dict) -> Paper:
     arxiv_id = arxiv_id_or_none(raw_id) if raw_id else None
     if raw_id and not arxiv_id:
         raise ValueError(f"row has an arxiv_id that is not an arXiv id: {str(raw_id)[:40]!r}")
-    title = " ".join(title.split())
+    title = collapse(title)
     abstract = row.get("abstract")
     upvotes = row.get("upvotes")
     comments = row.get("num_comments", row.get("comments"))
@@ -56,7 +56,7 @@ def normalized_row(row: dict) -> Paper:
     return Paper(
         id=arxiv_id or title_key(title),
         title=title,
-        abstract=" ".join(abstract.split()) if isinstance(abstract, str) else "",
+        abstract=collapse(abstract) if isinstance(abstract, str) else "",
         authors=_strings(row.get("authors")),
         arxiv_id=arxiv_id,
         published=day(row.get("published")),
