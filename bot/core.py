@@ -106,6 +106,8 @@ class Core:
             new = [x for is_retry, x in take if not is_retry]
         self.last_claimed = len(new) + len(retry)
         if not new and not retry:
+            if limit is None or not self._pending:
+                self._tick_matches = dg.TickMatches()  # nothing due: let the last tick's index and cards go
             return []
         owned = self.store.chats.claim(new, retry, token=uuid.uuid4().hex, now=dg.iso(now),
                                        stale_before=dg.iso(now - dg.STALE_CLAIM))

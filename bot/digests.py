@@ -170,6 +170,11 @@ class TickMatches:
         self.order: dict[str, list[str]] = {}  # topic -> paper ids, best single-topic key first
         self.tops: dict[str, dict[str, float]] = {}  # topic -> {paper id: key} for its best `size`
         self.bonus: dict[str, float] = {}
+        # cards are shared by every chat of the tick that shows the same paper for the same topics
+        self.cards: dict[tuple, Card] = {}  # (paper id, matched, why) -> card
+        self.bases: dict[tuple, Card] = {}  # (paper id, matched) -> card without why (snippet, buttons)
+        self.by_why: dict[tuple, Card] = {}  # (paper id, why) -> card, for the per-chat loop
+        self.snips: dict[tuple[str, str], str] = {}  # (paper id, first matched term) -> snippet
 
     def get(self, store, searcher, start: str, end: str, topics: Sequence[str], size: int = DIGEST_SIZE):
         count = store.papers.count()  # papers ingested between slices (same instant in tests and simulations)
@@ -209,22 +214,18 @@ class DigestBuilder:
         self.searcher = searcher
         self.size = size
         self.matches = matches or TickMatches()
-        self._cards: dict[tuple, Card] = {}  # (paper id, matched, why) -> card
-        self._bases: dict[tuple, Card] = {}  # (paper id, matched) -> card without why (snippet, buttons)
-        self._by_why: dict[tuple, Card] = {}  # (paper id, why) -> card, for the per-chat loop
-        self._snips: dict[tuple[str, str], str] = {}
 
     def _card(self, paper: Paper, matched: tuple[str, ...], why: tuple[str, ...]) -> Card:
         """Chats that follow the same topic share card objects: 10,000 digests must not mean 100,000 snippets."""
         key = (paper.id, matched, why)
-        card = self._cards.get(key)
+        card = self.matches.cards.get(key)
         if card is None:
-            base = self._bases.get((paper.id, matched))
+            base = self.matches.bases.get((paper.id, matched))
             if base is None:
-                base = self._bases[(paper.id, matched)] = Card(
+                base = self.matches.bases[(paper.id, matched)] = Card(
                     paper=paper, matched=matched, snippet=self._snippet(paper, matched),
                     buttons=(Button("Abstract", f"abs:{paper.id}"), Button("Share", f"share:{paper.id}")))
-            card = self._cards[key] = Card(paper=paper, matched=matched, why=why, snippet=base.snippet,
+            card = self.matches.cards[key] = Card(paper=paper, matched=matched, why=why, snippet=base.snippet,
                                            buttons=base.buttons)
         return card
 
@@ -235,11 +236,11 @@ class DigestBuilder:
         if len(text) <= length:
             return text
         key = (paper.id, terms[0] if terms else "")
-        cached = self._snips.get(key)
+        cached = self.matches.snips.get(key)
         if cached is None:
             pos = text.lower().find(key[1].lower()) if key[1] else -1
             cached = _window(text, pos, length) if pos > length // 3 else snippet(paper, (), length)
-            self._snips[key] = cached
+            self.matches.snips[key] = cached
         return cached
 
     def build(self, rows: Sequence[dict], now: datetime) -> list[Built]:
@@ -247,7 +248,6 @@ class DigestBuilder:
         digests = [r for r in rows if r["slot"] == "digest"]
         trending = [r for r in rows if r["slot"] == "trending"]
         topics = self.store.chats.topics_for(sorted({r["pk"] for r in rows}))
-        self._cards, self._bases, self._by_why = {}, {}, {}
         out = self._digests(digests, topics, now) if digests else []
         out += self._trending(trending, topics) if trending else []
         return out
@@ -334,12 +334,12 @@ class DigestBuilder:
         sds = [(t, scores[t]) for t in topics if t in scores]
         for pid in ranked[: self.size]:
             why = tuple(t for t, sd in sds if pid in sd)
-            card = self._by_why.get((pid, why))
+            card = self.matches.by_why.get((pid, why))
             if card is None:
                 matched: list[str] = []
                 for t in why:
                     matched += [m for m in matches[t][pid].matched if m not in matched]
-                card = self._by_why[(pid, why)] = self._card(matches[why[0]][pid].paper, tuple(matched), why)
+                card = self.matches.by_why[(pid, why)] = self._card(matches[why[0]][pid].paper, tuple(matched), why)
             cards.append(card)
         more = len(ranked) - len(cards)
         n = len(ranked)
