@@ -393,7 +393,7 @@ class BatchIndex:
         papers, ids, base = self.papers, self.ids, self._base()
         if all(len(g.alts) == 1 for g in plan.groups):
             same = tuple(dict.fromkeys([g.alts[0].text for g in plan.groups] + [a.text for a in plan.authors]))
-            return {ids[i]: Hit(papers[i], base[i] + tw.get(i, 0.0), same) for i in _bits(docs)}
+            return {ids[i]: _hit(papers[i], base[i] + tw.get(i, 0.0), same) for i in _bits(docs)}
         matched: dict[int, list[str]] = {i: [] for i in _bits(docs)}
         for g, am in zip(plan.groups, gmasks):
             for a, m in zip(g.alts, am):
@@ -401,13 +401,25 @@ class BatchIndex:
                     if a.text not in matched[i]:
                         matched[i].append(a.text)
         authors = [a.text for a in plan.authors]
-        return {ids[i]: Hit(papers[i], base[i] + tw.get(i, 0.0), tuple(terms + authors)) for i, terms in matched.items()}
+        return {ids[i]: _hit(papers[i], base[i] + tw.get(i, 0.0), tuple(terms + authors))
+                for i, terms in matched.items()}
 
     def _base(self) -> list[float]:
         """The part of a paper's score that no topic changes: 1 + a little for upvotes."""
         if self._base_list is None:
             self._base_list = [1.0 + 0.03 * math.log1p(p.upvotes or 0) for p in self.papers]
         return self._base_list
+
+
+def _hit(paper: Paper, score: float, matched: tuple) -> Hit:
+    """Hit(paper, score, matched) without the frozen-dataclass __init__ (object.__setattr__ per field): a digest
+    run builds a million of these. Same object, same equality (tests/test_search.py checks)."""
+    h = _new(Hit)
+    h.__dict__.update(paper=paper, score=score, matched=matched)
+    return h
+
+
+_new = object.__new__
 
 
 def sum_or(masks) -> int:

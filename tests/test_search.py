@@ -191,3 +191,14 @@ def test_common_words_are_still_required(store):
     assert {h.paper.title for h in s.search("quokka", now=NOW).hits} == {a.title, b.title}
     got = s.match_papers(["quokka model"], [a, b] + filler[:10])
     assert set(got["quokka model"]) == {a.id}
+
+
+def test_fast_hit_is_a_normal_hit():
+    from bot.models import Hit
+    from bot.search import _hit
+
+    p = papers()[0]
+    h = _hit(p, 1.5, ("a",))
+    assert h == Hit(p, 1.5, ("a",)) and hash(h) == hash(Hit(p, 1.5, ("a",)))
+    with pytest.raises(Exception):
+        h.score = 2.0
