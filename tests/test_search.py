@@ -195,7 +195,7 @@ def test_common_words_are_still_required(store):
 
 def test_fast_hit_is_a_normal_hit():
     from bot.models import Hit
-    from bot.search import _hit
+    from bot.search_batch import _hit
 
     p = papers()[0]
     h = _hit(p, 1.5, ("a",))
