@@ -43,6 +43,12 @@ class Term:
 
     words: tuple[str, ...]
     quoted: bool = False
+    raw: str = field(default="", compare=False)  # as typed (lowercased), e.g. "jrt-rnn": for highlighting
+
+    @property
+    def label(self) -> str:
+        """What to show/highlight: the typed form when it spells the same words (JRT-RNN), else the words."""
+        return self.raw if self.raw and words_of(self.raw) == self.words else self.text
 
     @property
     def text(self) -> str:
@@ -169,7 +175,7 @@ def _parse(text: str) -> ParsedQuery:
     if len(raw) <= 200 and _SIMPLE.fullmatch(raw):  # plain words, the common case for topics: skip the lexer
         parts = raw.split(" ")
         if len(parts) <= MAX_TERMS and not _OPERATORS.intersection(parts):
-            return ParsedQuery(text=raw, groups=tuple((Term(words_of(w)),) for w in parts))
+            return ParsedQuery(text=raw, groups=tuple((Term(words_of(w), raw=w.lower()),) for w in parts))
     notes: list[str] = []
     raw = raw.replace("\x00", " ")
     if len(raw) > MAX_CHARS:
@@ -226,7 +232,7 @@ def _parse(text: str) -> ParsedQuery:
         if not words:  # `*`, `+++`, an empty "" - nothing to search for
             negate = False
             continue
-        term = Term(words, quoted=(kind == "phrase"))
+        term = Term(words, quoted=(kind == "phrase"), raw=value.strip().strip("*+.,;:!?").lower())
         last_positive = not negate
         if negate:
             excludes.append(term)

@@ -275,9 +275,9 @@ def _matched(repo, plan: Plan, c: _Cand, deferred: set) -> tuple[tuple[str, ...]
         if hit is None and id(g) in deferred:
             ok = False
             break
-        if hit is not None and hit.text not in out:
-            out.append(hit.text)
+        if hit is not None and hit.shown not in out:
+            out.append(hit.shown)
     for a in plan.authors:
-        if contains(c.authors, a.stems, c.aset) and a.text not in out:
-            out.append(a.text)
+        if contains(c.authors, a.stems, c.aset) and a.shown not in out:
+            out.append(a.shown)
     return tuple(out), ok

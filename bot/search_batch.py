@@ -124,15 +124,15 @@ class BatchIndex:
                 tw[i] = tw.get(i, 0.0) + w
         papers, ids, base = self.papers, self.ids, self._base()
         if all(len(g.alts) == 1 for g in plan.groups):
-            same = tuple(dict.fromkeys([g.alts[0].text for g in plan.groups] + [a.text for a in plan.authors]))
+            same = tuple(dict.fromkeys([g.alts[0].shown for g in plan.groups] + [a.shown for a in plan.authors]))
             return {ids[i]: _hit(papers[i], base[i] + tw.get(i, 0.0), same) for i in _bits(docs)}
         matched: dict[int, list[str]] = {i: [] for i in _bits(docs)}
         for g, am in zip(plan.groups, gmasks):
             for a, m in zip(g.alts, am):
                 for i in _bits(m & docs):
-                    if a.text not in matched[i]:
-                        matched[i].append(a.text)
-        authors = [a.text for a in plan.authors]
+                    if a.shown not in matched[i]:
+                        matched[i].append(a.shown)
+        authors = [a.shown for a in plan.authors]
         return {ids[i]: _hit(papers[i], base[i] + tw.get(i, 0.0), tuple(terms + authors))
                 for i, terms in matched.items()}
 

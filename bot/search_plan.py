@@ -122,6 +122,11 @@ class Alt:
     stems: tuple[str, ...]
     weight: float = 1.0
     original: str = ""  # what the user typed, when this is a correction
+    label: str = ""  # how to show it in Hit.matched (the typed form, e.g. "jrt-rnn"); defaults to text
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.text
 
 
 @dataclass
@@ -162,12 +167,12 @@ def make_plan(parsed: ParsedQuery, repo, lex: Optional[Lexicon], correct: bool =
 
     def alt(term: Term) -> Optional[Alt]:
         toks = tuple(s for w in term.words for s in stems[w])
-        return Alt(term.text, toks) if toks else None
+        return Alt(term.text, toks, label=term.label) if toks else None
 
     plan = Plan(parsed)
     memo = lex._groups if lex is not None and correct else {}
     for g in parsed.groups:
-        key = (g, augment)
+        key = (g, tuple(t.raw for t in g), augment)  # raw: the label shown differs ("JRT-RNN" vs "jrt rnn")
         if key in memo:  # topics share words: resolve each distinct term once per lexicon
             group, fixes = memo[key]
             plan.groups.append(group)

@@ -33,7 +33,7 @@ def run(db, *args, input=None):
 def test_human_output(db):
     r = run(db, "--limit", "2", "JRT-RNN")
     assert r.exit_code == 0
-    assert "Just read twice" in r.output and "jrt rnn" in r.output
+    assert "Just read twice" in r.output and "[jrt-rnn]" in r.output
 
 
 def test_json_one_query(db):

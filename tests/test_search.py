@@ -115,6 +115,17 @@ def test_matched_terms_and_correction_note(searcher):
     assert "cataract" in r.hits[0].matched and "surgical" in r.hits[0].matched
 
 
+def test_matched_terms_highlight_the_text_as_written(searcher):
+    from bot.render import highlight_spans
+
+    hit = searcher.search("JRT-RNN", now=NOW).hits[0]
+    assert hit.matched == ("jrt-rnn",)
+    marked = [piece for piece, on in highlight_spans(hit.paper.abstract, hit.matched) if on]
+    assert marked and all(m == "JRT-RNN" for m in marked)
+    hit = searcher.search('"Recall Gap" twice', now=NOW).hits[0]
+    assert hit.matched == ("recall gap", "twice")
+
+
 def test_relaxes_when_nothing_matches_every_word(searcher):
     r = searcher.search("cataract surgical videos blockchain", now=NOW)
     assert r.hits and r.hits[0].paper.title.startswith("StepAL")
@@ -168,7 +179,7 @@ def test_match_papers_agrees_with_search(searcher):
         assert {h.paper.id for h in strict.hits} == set(got[topic]), topic
         for pid, hit in got[topic].items():
             assert hit.paper.id == pid and hit.matched
-    assert got["JRT-RNN"][next(iter(got["JRT-RNN"]))].matched == ("jrt rnn",)
+    assert got["JRT-RNN"][next(iter(got["JRT-RNN"]))].matched == ("jrt-rnn",)
     assert got[""] == {} and got["-medical"] == {}
 
 
