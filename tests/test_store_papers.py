@@ -120,3 +120,18 @@ def test_trending_and_stats_after_seed_sample(store):
     assert top[0].upvotes >= top[1].upvotes >= top[2].upvotes
     s = store.papers.stats()
     assert s["papers"] == 598 and s["sources"] == {"hf": 598} and s["hf_max"] == "2026-08-21"
+
+
+def test_small_batches_give_the_same_rows_as_one_big_batch(store):
+    from store import Store
+
+    seed = Paper.make("Flash Attention Revisited", abstract="Seed abstract.", sources=("seed",))
+    papers = list(load_path(SEED_JSONL))[:50] + [seed, hf(), hf(upvotes=11)]
+    big = store.papers.upsert_many(papers, now=T0)
+    other = Store(":memory:")
+    try:
+        small = other.papers.upsert_many(papers, now=T0, batch=7)
+        assert (small.added, small.updated, small.skipped) == (big.added, big.updated, big.skipped) == (51, 2, 0)
+        assert list(other.papers.iter_all()) == list(store.papers.iter_all())
+    finally:
+        other.close()
