@@ -12,7 +12,8 @@ from store import Store
 def open_store(settings: Settings) -> Store:
     """Open and migrate the database at settings.db_path; seed it on first run."""
     store = Store(settings.db_path)
-    seed_if_empty(store, Path(settings.seeds_dir) if settings.seeds_dir else None)
+    today = make_clock(settings.fake_now, settings.clock_speed)().date()
+    seed_if_empty(store, Path(settings.seeds_dir) if settings.seeds_dir else None, today=today)
     return store
 
 
