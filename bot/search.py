@@ -243,9 +243,9 @@ class Searcher:
     # ---- batch matching --------------------------------------------------------------------------------------
     def match_papers(self, topics: Sequence[str], papers: Sequence[Paper]) -> dict[str, dict[str, Hit]]:
         """topic -> {paper.id: Hit} for the papers of a batch that match the topic exactly as search would."""
-        from bot.search_batch import BatchIndex
+        from bot.search_batch import batch_index
 
-        return BatchIndex(self.repo, papers).match(topics)
+        return batch_index(self.repo, papers).match(topics)
 
 
 def _prefetch(repo, texts: Sequence[str]) -> None:

@@ -14,6 +14,19 @@ from bot.query import parse, words_of
 from bot.search_plan import Alt, Plan, lexicon, make_plan, stems_for
 
 
+def batch_index(repo, papers: Sequence[Paper]) -> "BatchIndex":
+    """The index of this batch, reused while the same papers come back (the scheduler matches a day's batch in
+    slices of chats: building the index once instead of once per slice)."""
+    key = tuple((p.id, p.title, p.upvotes, len(p.abstract or ""), p.authors[:1], p.published, p.hf_date)
+                for p in papers)
+    cached = repo.cache.get("batch")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    index = BatchIndex(repo, papers)
+    repo.cache["batch"] = (key, index)
+    return index
+
+
 class BatchIndex:
     """A batch of papers as bitsets: bit i of a stem's mask is set when paper i holds the stem (any column, or
     one column). A topic then costs a few big-integer AND/OR/NOT operations; phrases are verified once per batch."""

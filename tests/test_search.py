@@ -213,3 +213,14 @@ def test_fast_hit_is_a_normal_hit():
     assert h == Hit(p, 1.5, ("a",)) and hash(h) == hash(Hit(p, 1.5, ("a",)))
     with pytest.raises(Exception):
         h.score = 2.0
+
+
+def test_match_papers_reuses_the_batch_index_only_for_the_same_papers(searcher):
+    batch = papers()
+    first = searcher.match_papers(["quokka", "mkor"], batch)
+    assert first["quokka"] == {} and first["mkor"]
+    renamed = [Paper.make("Quokka: " + p.title, p.arxiv_id, abstract=p.abstract) if p.title.startswith("MKOR") else p
+               for p in batch]
+    again = searcher.match_papers(["quokka", "mkor"], renamed)
+    assert set(again["quokka"]) == set(again["mkor"]) and len(again["quokka"]) == 1
+    assert searcher.match_papers(["quokka"], batch)["quokka"] == {}
