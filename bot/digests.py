@@ -356,6 +356,7 @@ class DigestBuilder:
     def _trending(self, rows: Sequence[dict], topics: dict[int, list[str]]) -> list[Built]:
         day = self.store.papers.latest_hf_day()
         cache: dict[int, list[Paper]] = {}
+        index: dict[int, object] = {}
         out = []
         for row in rows:
             built = Built(row, None, source_day=day)
@@ -373,7 +374,10 @@ class DigestBuilder:
             why: dict[str, list[str]] = {}
             matched: dict[str, list[str]] = {}
             if filt:
-                for topic, hits in self.searcher.match_papers(filt, papers).items():
+                if want not in index:  # one batch index per list, however many channels filter it
+                    index[want] = _batch_index(self.searcher, papers)
+                found = index[want].match(filt) if index[want] is not None else self.searcher.match_papers(filt, papers)
+                for topic, hits in found.items():
                     for pid, h in hits.items():
                         why.setdefault(pid, []).append(topic)
                         matched.setdefault(pid, []).extend(m for m in h.matched if m not in matched.get(pid, []))
