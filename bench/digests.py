@@ -8,7 +8,7 @@ Two implementations run side by side on the same database, each in its own subpr
 - paperwire: `Core.due_digests` (one SQL pass for all chats, bulk claims, each DISTINCT topic matched once);
 - sliced: the same, 500 slots per call, as the scheduler runs it (the event loop gets a turn between slices);
 - baseline: a straightforward per-chat loop: claim one chat at a time (one transaction each), match that chat's
-  topics against the shared batch index, query its deliveries, build its digest.
+  topics (match_papers on the same batch), query its deliveries, build its digest.
 Reported: seconds (after the search lexicon is warm, as in a running server), peak RSS and tracemalloc peak.
 Run: .venv/bin/python bench/digests.py [--scales 1000,10000,100000] [--baseline-max 1000]
 """
@@ -151,12 +151,9 @@ def baseline(core, now) -> tuple[int, int]:
     import uuid
 
     from bot import digests as dg
-    from bot.search import BatchIndex
 
     chats = core.store.chats
     rows = chats.schedulable()
-    papers = core.store.papers.first_seen_between(dg.iso(now - dg.MAX_WINDOW), dg.iso(now))
-    index = BatchIndex(core.searcher.repo, papers)
     builder = core.builder
     count = cards = 0
     for row in rows:
@@ -169,12 +166,8 @@ def baseline(core, now) -> tuple[int, int]:
             continue
         topics = chats.topics_for([row["pk"]])
 
-        class OneChat:  # the builder's searcher, but matching only this chat's topics on the shared index
-            @staticmethod
-            def match_papers(ts, ps):
-                return index.match(ts)
-
-        built = dg.DigestBuilder(core.store, OneChat).build(owned, now)[0]
+        # a fresh builder per chat: this chat's topics only (the searcher still reuses its batch index)
+        built = dg.DigestBuilder(core.store, core.searcher).build(owned, now)[0]
         chats.set_contents([(owned[0]["claim_id"], built.paper_ids, built.window_start, built.window_end, None)])
         if built.reply is None:
             chats.finish([owned[0]["claim_id"]], status="empty", now=dg.iso(now))

@@ -154,9 +154,9 @@ def _label(local_date: str) -> str:
 
 
 class TickMatches:
-    """Topic matches for one tick, shared by its slices: the batch index is built once and each distinct topic is
-    matched (and its papers ranked) once, however many slices of chats ask. A later instant, an earlier window
-    start or newly ingested papers start afresh (a wider window's papers are a superset; each chat still filters
+    """Topic matches for one tick, shared by its slices: each distinct topic is matched (and its papers ranked) once,
+    however many slices of chats ask (the searcher keeps the batch index of the same papers). A later instant, an
+    earlier window start or newly ingested papers start afresh (a wider window's papers are a superset; each chat still filters
     by its own window start)."""
 
     def __init__(self):
@@ -164,7 +164,6 @@ class TickMatches:
         self.start = ""
         self.count = -1
         self.papers: list[Paper] = []
-        self.index = None
         self.results: dict[str, dict[str, Hit]] = {}
         self.scores: dict[str, dict[str, float]] = {}  # topic -> {paper id: relevance}, only topics with matches
         self.order: dict[str, list[str]] = {}  # topic -> paper ids, best single-topic key first
@@ -182,11 +181,10 @@ class TickMatches:
             self.__init__()
             self.end, self.start, self.count = end, start, count
             self.papers = store.papers.first_seen_between(start, end)
-            self.index = _batch_index(searcher, self.papers) if self.papers else None
             self.bonus = {p.id: 0.3 * math.log1p(p.upvotes or 0) for p in self.papers}
         missing = [t for t in topics if t not in self.results]
         if missing and self.papers:
-            found = self.index.match(missing) if self.index is not None else searcher.match_papers(missing, self.papers)
+            found = searcher.match_papers(missing, self.papers)
             bonus = self.bonus
             for t in missing:
                 m = self.results[t] = found.get(t, {})
@@ -195,16 +193,6 @@ class TickMatches:
                     lst = self.order[t] = sorted(sd, key=lambda pid: -(sd[pid] + bonus[pid]))
                     self.tops[t] = {pid: sd[pid] + bonus[pid] for pid in lst[:size]}
         return self.papers
-
-def _batch_index(searcher, papers):
-    """The searcher's reusable batch matcher when it has one (same semantics as match_papers), else None."""
-    try:
-        from bot.search import BatchIndex
-    except ImportError:  # pragma: no cover
-        return None
-    repo = getattr(searcher, "repo", None)
-    return BatchIndex(repo, papers) if repo is not None else None
-
 
 class DigestBuilder:
     """Builds the content of many slots at once: each distinct topic is matched once against the window's papers."""
@@ -356,7 +344,6 @@ class DigestBuilder:
     def _trending(self, rows: Sequence[dict], topics: dict[int, list[str]]) -> list[Built]:
         day = self.store.papers.latest_hf_day()
         cache: dict[int, list[Paper]] = {}
-        index: dict[int, object] = {}
         out = []
         for row in rows:
             built = Built(row, None, source_day=day)
@@ -374,10 +361,7 @@ class DigestBuilder:
             why: dict[str, list[str]] = {}
             matched: dict[str, list[str]] = {}
             if filt:
-                if want not in index:  # one batch index per list, however many channels filter it
-                    index[want] = _batch_index(self.searcher, papers)
-                found = index[want].match(filt) if index[want] is not None else self.searcher.match_papers(filt, papers)
-                for topic, hits in found.items():
+                for topic, hits in self.searcher.match_papers(filt, papers).items():
                     for pid, h in hits.items():
                         why.setdefault(pid, []).append(topic)
                         matched.setdefault(pid, []).extend(m for m in h.matched if m not in matched.get(pid, []))
