@@ -231,16 +231,16 @@ class TelegramAdapter:
 
     def __init__(self, core, settings: Settings, read_timeout: float = 10.0):
         self.core, self.settings = core, settings
-        self.app = build_application(core, settings, read_timeout)
         token = settings.telegram_token or ""
-        self.secret = settings.telegram_webhook_secret or hashlib.sha256(token.encode()).hexdigest()[:48]
         self._redact = Redact(token)
+        for handler in logging.getLogger().handlers:  # before PTB logs its API URL (with the token) at DEBUG
+            handler.addFilter(self._redact)
+        self.app = build_application(core, settings, read_timeout)
+        self.secret = settings.telegram_webhook_secret or hashlib.sha256(token.encode()).hexdigest()[:48]
         self._slots = asyncio.Semaphore(CONCURRENCY)  # callers may gather thousands: render only as fast as we send
         self._progress: dict[int, int] = {}  # claim_id -> parts already sent (a retried digest never repeats a part)
 
     async def start(self, web_app: web.Application) -> None:
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(self._redact)
         try:
             await self.app.initialize()
         except TelegramError as e:

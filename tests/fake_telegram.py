@@ -108,6 +108,7 @@ class FakeTelegram:
         self._rng = random.Random(0)
         self.rejected: dict[str, int] = {"overall": 0, "per_chat": 0, "random": 0}  # flood-limit 429s by cause
         self._runner: Optional[web.AppRunner] = None
+        self._closing = False
         self.url = ""
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
@@ -123,6 +124,8 @@ class FakeTelegram:
         return self
 
     async def __aexit__(self, *exc) -> None:
+        self._closing = True
+        self._new_update.set()  # end pending long polls now, not at their timeout
         if self._runner:
             await self._runner.cleanup()
 
@@ -359,7 +362,7 @@ class FakeTelegram:
         while True:
             if offset:
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]  # confirmed ones are gone
-            if self.updates or time.monotonic() >= deadline:
+            if self.updates or time.monotonic() >= deadline or self._closing:
                 return self.updates[:limit]
             self._new_update.clear()
             try:
