@@ -63,6 +63,7 @@ async def serve(core, settings: Settings, stop: asyncio.Event, adapters: Optiona
     from bot.scheduler import run_scheduler
 
     adapters = platform_adapters(core, settings) if adapters is None else adapters
+    core.searcher.warm()  # load the search vocabulary now, not during the first user's search
     web_app = make_web_app(core)
     for adapter in adapters:
         await adapter.start(web_app)
