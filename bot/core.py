@@ -171,12 +171,6 @@ class Core:
         log.info("deactivating chat %s:%s (%s)", platform, chat_id, reason)
         self.store.chats.deactivate(platform, chat_id, reason)
 
-    def deactivate_chats(self, platform: str, prefix: str, reason: str = "") -> int:
-        """Many chats at once: e.g. a Slack workspace uninstalled the app, so every `T123/...` chat stops."""
-        count = self.store.chats.deactivate_prefix(platform, prefix, reason)
-        log.info("deactivated %d %s chats under %s (%s)", count, platform, prefix, reason)
-        return count
-
     def deactivate_chats(self, platform: str, chat_id_prefix: str, reason: str = "") -> int:
         """Deactivate all chats whose id starts with the prefix (a whole Slack workspace removed the app)."""
         if not chat_id_prefix:
