@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import logging
 import time
-import warnings
 from datetime import timedelta
 from urllib.parse import urlparse
 
@@ -21,7 +20,6 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
-from telegram.warnings import PTBDeprecationWarning
 
 from adapters.telegram_render import NO_PREVIEW, Chunk, inline_results, render, to_plain
 from bot.config import Settings
@@ -71,10 +69,8 @@ class Redact(logging.Filter):
 
 
 def _retry_seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+    value = getattr(error, "_retry_after", None)  # what PTB's own limiter reads; the public attribute warns in 22.x
+    return value.total_seconds() if isinstance(value, timedelta) else 1.0
 
 
 def _chat_ref(chat_id: str) -> int | str:

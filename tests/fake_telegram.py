@@ -140,6 +140,7 @@ class FakeTelegram:
 
         kind: "429" (extra retry_after), "blocked" (403), "kicked" (403), "not_found" (400 chat not found),
         "migrate" (extra new_chat_id), "500", "timeout" (extra delay seconds; nothing is delivered).
+        extra skip=N lets N matching calls succeed first (e.g. fail the second part of a split message).
         """
         self.rules.append(Rule(method, kind, chat_id, times, extra))
 
@@ -278,6 +279,9 @@ class FakeTelegram:
             if rule.times <= 0 or rule.method != method:
                 continue
             if rule.chat_id is not None and params.get("chat_id") != rule.chat_id:
+                continue
+            if rule.extra.get("skip", 0) > 0:  # let this many matching calls through first
+                rule.extra["skip"] -= 1
                 continue
             rule.times -= 1
             kind = rule.kind
