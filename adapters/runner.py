@@ -111,7 +111,18 @@ async def main_async(core, settings: Settings, ingest: bool, console: Optional[b
         from adapters.console import run_console
 
         click.echo("No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN configured: starting the local console chat.", err=True)
-        await run_console(core, stop=stop)
+        ingesting = None
+        if ingest and settings.ingest_enabled:  # new papers keep arriving while you chat
+            from bot.sources.schedule import ingest_forever
+
+            ingesting = asyncio.create_task(ingest_forever(core.store, settings, core.clock, stop), name="ingest")
+        try:
+            await run_console(core, stop=stop)
+        finally:
+            stop.set()
+            if ingesting:
+                ingesting.cancel()
+                await asyncio.gather(ingesting, return_exceptions=True)
         return
     await serve(core, settings, stop, adapters=adapters, ingest=ingest)
 
