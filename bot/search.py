@@ -24,6 +24,7 @@ from bot.search_plan import Plan, contains, lexicon, make_plan, match_expr, stem
 STRICT_CAP = 3000  # more matches than this: too many to score with bm25, take the newest
 SMALL = 400  # up to this many matches, bm25 over all of them is cheap
 RERANK = 50  # candidates the Python reranker scores
+FIRST_AUTHOR = 0.3  # a query naming the first author ("Vaswani attention")
 SURFACE = 0.4  # bonus share for title words exactly as typed ("layered" over "multi-layer")
 TITLE_RERANK = 150  # ... when they come from a title/author-only query
 RELAX_CAP = 3000
@@ -202,7 +203,7 @@ class Searcher:
         for pk, p in papers:
             title, authors, first, surface, ntitle = self._fields(p)
             c = _Cand(p, title, authors)
-            tw = aw = sw = 0.0
+            tw = aw = sw = s_first = 0.0
             for g in plan.groups:
                 wt = max((a.weight for a in g.alts if contains(c.title, a.stems, c.tset)), default=0.0)
                 if wt:
@@ -211,8 +212,10 @@ class Searcher:
                         sw += g.idf
                 elif any(contains(c.authors, a.stems, c.aset) for a in g.alts):
                     # a name in the query: most people cite a paper by its first author
-                    aw += g.idf * (1.0 if any(set(a.stems) <= first for a in g.alts) else 0.6)
-            s = 3.0 * cover.get(pk, 1.0)
+                    lead = any(set(a.stems) <= first for a in g.alts)
+                    aw += g.idf * (1.0 if lead else 0.6)
+                    s_first = FIRST_AUTHOR if lead else 0.0
+            s = 3.0 * cover.get(pk, 1.0) + s_first
             s += (2.0 * tw + 1.0 * aw + SURFACE * sw) / total_idf
             s += 1.0 * fts[pk] / top
             if qnorm and ntitle == qnorm:
