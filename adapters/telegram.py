@@ -11,24 +11,21 @@ import hashlib
 import hmac
 import logging
 import time
-from datetime import timedelta
 from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import BotCommand, Update
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
-from adapters.telegram_render import NO_PREVIEW, Chunk, inline_results, render, to_plain
+from adapters.telegram_render import inline_results, render
+from adapters.telegram_send import Redact, rate_limiter, send_chunk
 from bot.config import Settings
 from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
 
 log = logging.getLogger("paperwire.telegram")
-logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs request URLs at INFO, and they hold the token
-# we wait out RetryAfter per chat in send_chunk; the limiter's own "hit after 0 retries" traceback is noise
-logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
 
 COMMANDS = [("search", "Search papers: /search flash attention"), ("follow", "Follow a topic in your daily digest"),
             ("unfollow", "Stop following a topic"), ("topics", "Your followed topics"),
@@ -43,58 +40,12 @@ KINDS = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGRO
          ChatType.CHANNEL: "channel"}
 BLOCKED_HINTS = ("chat not found", "bot was kicked", "not a member", "have no rights", "not enough rights",
                  "chat_write_forbidden", "user is deactivated", "peer_id_invalid")
-SEND_ATTEMPTS = 4  # a RetryAfter for one chat is waited out here, without pausing every other chat
-OVERALL_RATE, BURST = 29.5, 1.4  # Telegram: 30 msg/s. Evenly paced: any 1 s window holds <= BURST + RATE < 31
 CONCURRENCY = 64
 PER_CHAT_INTERVAL = 1.0  # Telegram: about one message per second per chat (multi-part digests are paced)
 
 
-class Redact(logging.Filter):
-    """Replaces the bot token in any log line (message and traceback) that would carry it."""
-
-    def __init__(self, secret: str):
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secret:
-            message = record.getMessage()
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if self.secret in message:
-                record.msg, record.args = message.replace(self.secret, "<token>"), ()
-            if record.exc_text and self.secret in record.exc_text:
-                record.exc_text = record.exc_text.replace(self.secret, "<token>")
-        return True
-
-
-def _retry_seconds(error: RetryAfter) -> float:
-    value = getattr(error, "_retry_after", None)  # what PTB's own limiter reads; the public attribute warns in 22.x
-    return value.total_seconds() if isinstance(value, timedelta) else 1.0
-
-
 def _chat_ref(chat_id: str) -> int | str:
     return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
-
-
-async def send_chunk(app: Application, chat_id: int | str, chunk: Chunk):
-    """Send one message; wait out a short RetryAfter for this chat; fall back to plain text if HTML is refused."""
-    text, mode = chunk.text, ParseMode.HTML
-    for attempt in range(SEND_ATTEMPTS):
-        try:
-            return await app.bot.send_message(chat_id, text, parse_mode=mode, reply_markup=chunk.keyboard,
-                                              link_preview_options=NO_PREVIEW)
-        except RetryAfter as e:
-            wait = _retry_seconds(e)
-            if attempt == SEND_ATTEMPTS - 1 or wait > 60:
-                raise
-            await asyncio.sleep(wait + 0.05)
-        except BadRequest as e:
-            if "can't parse entities" not in str(e).lower() or mode is None:
-                raise
-            log.error("Telegram refused our HTML (%s); sending plain text", e)
-            text, mode = to_plain(chunk.text), None
-    raise AssertionError("unreachable")
 
 
 async def send_reply(app: Application, chat_id: int | str, reply: Reply) -> None:
@@ -201,7 +152,7 @@ def build_application(core, settings: Settings, read_timeout: float = 10.0) -> A
     """The PTB Application: rate-limited (30 msg/s overall, 20 msg/min per group), pointed at a custom server if set."""
     builder = (ApplicationBuilder().token(settings.telegram_token).read_timeout(read_timeout)
                .get_updates_read_timeout(read_timeout + 30)
-               .rate_limiter(AIORateLimiter(overall_max_rate=BURST, overall_time_period=BURST / OVERALL_RATE, max_retries=0)))
+               .rate_limiter(rate_limiter()))
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url.rstrip("/")
         builder = builder.base_url(base + "/bot").base_file_url(base + "/file/bot")

@@ -1,0 +1,78 @@
+"""Sending within Telegram's limits, and keeping the token out of logs: the plumbing under adapters/telegram.py.
+
+Why not PTB's defaults: the stock AIORateLimiter allows a 30-message burst and answers any RetryAfter by pausing every
+request; here the overall rate is paced evenly and a RetryAfter is waited out by the one chat that got it (see
+bench/fanout.py for the measured difference).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, RetryAfter
+from telegram.ext import AIORateLimiter, Application
+
+from adapters.telegram_render import NO_PREVIEW, Chunk, to_plain
+
+log = logging.getLogger("paperwire.telegram")
+logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs request URLs at INFO, and they hold the token
+# RetryAfter is waited out per chat in send_chunk; the limiter's own "hit after 0 retries" traceback is noise
+logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+
+SEND_ATTEMPTS = 4
+OVERALL_RATE, BURST = 29.5, 1.4  # Telegram: 30 msg/s. Evenly paced: any 1 s window holds <= BURST + RATE < 31
+GROUP_RATE_PER_MINUTE = 20
+
+
+def rate_limiter() -> AIORateLimiter:
+    """30 msg/s overall without bursts, 20 msg/min per group (PTB's group limiter), no global pause on RetryAfter."""
+    return AIORateLimiter(overall_max_rate=BURST, overall_time_period=BURST / OVERALL_RATE,
+                          group_max_rate=GROUP_RATE_PER_MINUTE, group_time_period=60, max_retries=0)
+
+
+class Redact(logging.Filter):
+    """Replaces the bot token in any log line (message and traceback) that would carry it."""
+
+    def __init__(self, secret: str):
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret:
+            message = record.getMessage()
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if self.secret in message:
+                record.msg, record.args = message.replace(self.secret, "<token>"), ()
+            if record.exc_text and self.secret in record.exc_text:
+                record.exc_text = record.exc_text.replace(self.secret, "<token>")
+        return True
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    value = getattr(error, "_retry_after", None)  # what PTB's own limiter reads; the public attribute warns in 22.x
+    return value.total_seconds() if isinstance(value, timedelta) else 1.0
+
+
+async def send_chunk(app: Application, chat_id: int | str, chunk: Chunk):
+    """Send one message; wait out a short RetryAfter for this chat; fall back to plain text if HTML is refused."""
+    text, mode = chunk.text, ParseMode.HTML
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            return await app.bot.send_message(chat_id, text, parse_mode=mode, reply_markup=chunk.keyboard,
+                                              link_preview_options=NO_PREVIEW)
+        except RetryAfter as e:
+            wait = _retry_seconds(e)
+            if attempt == SEND_ATTEMPTS - 1 or wait > 60:
+                raise
+            await asyncio.sleep(wait + 0.05)
+        except BadRequest as e:
+            if "can't parse entities" not in str(e).lower() or mode is None:
+                raise
+            log.error("Telegram refused our HTML (%s); sending plain text", e)
+            text, mode = to_plain(chunk.text), None
+    raise AssertionError("unreachable")
+
+
