@@ -6,6 +6,7 @@ sends with 429 retry_after=1. Digests hold real papers; every tenth is a full 10
 Two senders run side by side in this process:
 - paperwire: `TelegramAdapter.deliver` (AIORateLimiter paced without bursts; a 429 is waited out for that chat only;
   parts of a split digest are paced 1 s apart and never re-sent);
+- paperwire, sequential: the same adapter called one digest at a time (a 429 then stalls everyone behind it);
 - baseline: PTB's stock `AIORateLimiter(max_retries=3)` (a 429 pauses every request) and a naive deliver that re-sends
   the whole digest when it failed.
 Digests a sender reports as "retry" are delivered again (what the scheduler does on its next tick).
@@ -99,7 +100,7 @@ def paperwire_sender(fake: FakeTelegram):
     return adapter.app.initialize, adapter.app.shutdown, adapter.deliver
 
 
-async def run(name: str, make_sender, digests: list[Digest]) -> dict:
+async def run(name: str, make_sender, digests: list[Digest], sequential: bool = False) -> dict:
     async with FakeTelegram() as fake:
         fake.enforce_limits(overall=int(RATE), per_chat_s=1.0, random_429=0.10, seed=1)
         start, stop, deliver = make_sender(fake)
@@ -109,7 +110,10 @@ async def run(name: str, make_sender, digests: list[Digest]) -> dict:
         t0 = time.monotonic()
         pending, rounds = digests, 0
         while pending and rounds < 10:
-            results = await asyncio.gather(*(deliver(d) for d in pending))
+            if sequential:  # one digest after another, as a plain `for digest in due: await deliver(digest)` loop
+                results = [await deliver(d) for d in pending]
+            else:
+                results = await asyncio.gather(*(deliver(d) for d in pending))
             pending = [d for d, r in zip(pending, results) if r.status == "retry"]
             rounds += 1
         elapsed = time.monotonic() - t0
@@ -128,6 +132,7 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--chats", type=int, default=600)
     ap.add_argument("--baseline-chats", type=int, default=600, help="0 skips the baseline")
+    ap.add_argument("--sequential-chats", type=int, default=100, help="paperwire, one deliver at a time; 0 skips")
     args = ap.parse_args()
     papers = load_papers()
     ours = await run("paperwire", paperwire_sender, make_digests(args.chats, papers))
@@ -136,6 +141,10 @@ async def main() -> None:
         base = await run("baseline (stock AIORateLimiter)", baseline_sender, make_digests(args.baseline_chats, papers))
         print(json.dumps(base))
         print(f"efficiency ratio paperwire/baseline: {ours['efficiency_strict'] / base['efficiency_strict']:.2f}x")
+    if args.sequential_chats:
+        seq = await run("paperwire, sequential deliver calls", paperwire_sender,
+                        make_digests(args.sequential_chats, papers), sequential=True)
+        print(json.dumps(seq))
     ok = ours["lost"] == 0 and ours["duplicated"] == 0 and ours["efficiency_with_429s"] >= 0.9
     print(f"paperwire: efficiency {ours['efficiency_strict']} (strict) / {ours['efficiency_with_429s']} (with 429s), "
           f"{ours['lost']} lost, {ours['duplicated']} duplicated -> {'OK' if ok else 'BELOW TARGET'}")
