@@ -24,6 +24,8 @@ from bot.search_plan import Plan, contains, lexicon, make_plan, match_expr, stem
 STRICT_CAP = 3000  # more matches than this: too many to score with bm25, take the newest
 SMALL = 400  # up to this many matches, bm25 over all of them is cheap
 RERANK = 50  # candidates the Python reranker scores
+PAGE_POOL = 30  # ... plus this many: pages 1-3 of 10 come from one candidate pool
+DEEP_POOL = 200  # later pages (up to 200 results) from a second one
 FIRST_AUTHOR = 0.3  # a query naming the first author ("Vaswani attention")
 SURFACE = 0.4  # bonus share for title words exactly as typed ("layered" over "multi-layer")
 TITLE_RERANK = 150  # ... when they come from a title/author-only query
@@ -137,6 +139,16 @@ class Searcher:
         return got
 
     def _relevance(self, plan: Plan, bound, need: int, now: datetime) -> tuple[list[Hit], int]:
+        """The best `need` hits. The candidate pool must not depend on the page, or "more" could show a paper
+        twice: the first PAGE_POOL hits always come from one pool, later ones from a second, bigger one."""
+        first, total = self._pooled(plan, bound, min(need, PAGE_POOL), now, RERANK + PAGE_POOL)
+        if need <= PAGE_POOL or len(first) < PAGE_POOL:
+            return first, total
+        shown = {h.paper.id for h in first}
+        rest, _ = self._pooled(plan, bound, need, now, RERANK + max(need, DEEP_POOL))
+        return first + [h for h in rest if h.paper.id not in shown][: need - len(first)], total
+
+    def _pooled(self, plan: Plan, bound, need: int, now: datetime, pool: int) -> tuple[list[Hit], int]:
         expr = match_expr(plan)
         total = self.repo.count(expr, bound, cap=STRICT_CAP + 1)
         full = not plan.deferred
@@ -146,26 +158,26 @@ class Searcher:
         if not total:
             return [], 0
         if not plan.groups:  # author only: bm25 means little, newest first
-            rows = self.repo.ranked(expr, RERANK + need, bound, order="bm25" if total <= SMALL else "pk")
+            rows = self.repo.ranked(expr, pool, bound, order="bm25" if total <= SMALL else "pk")
         elif total <= SMALL:
-            rows = self.repo.ranked(expr, RERANK + need, bound)
+            rows = self.repo.ranked(expr, pool, bound)
         else:  # many matches: a known item names its title (or author); rank those, abstracts only if too few
             texpr = match_expr(plan, full=full, columns="title authors")
             tn = self.repo.count(texpr, bound, cap=STRICT_CAP + 1)
             # bm25 barely separates short title/author fields: let the reranker see more of them
-            rows = self.repo.ranked(texpr, (TITLE_RERANK if tn <= STRICT_CAP else RERANK) + need, bound,
+            rows = self.repo.ranked(texpr, (TITLE_RERANK - RERANK if tn <= STRICT_CAP else 0) + pool, bound,
                                     order="bm25" if tn <= STRICT_CAP else "pk") if tn else []
             if tn < need:
-                rows += self.repo.ranked(expr, RERANK + need, bound, order="bm25" if total <= STRICT_CAP else "pk")
+                rows += self.repo.ranked(expr, pool, bound, order="bm25" if total <= STRICT_CAP else "pk")
         if plan.groups and not plan.excludes and not plan.authors:
             # titles that are, or start with, the query words (exact titles, "Name: ..." titles)
             best = max((s for _, s in rows), default=0.0)
             rows += [(pk, best) for pk in self.repo.title_prefix(_qnorm(plan), 20, bound)]
         cands = self._rank(plan, rows, {}, now)
         hits = self._final(plan, cands, need, need)
-        if plan.deferred and not full and len(hits) < need and len(rows) >= RERANK + need:
+        if plan.deferred and not full and len(hits) < need and len(rows) >= pool:
             # the candidates lacked the common words: ask FTS5 with every word (slower, rare)
-            rows = self.repo.ranked(match_expr(plan, full=True), RERANK + need, bound)
+            rows = self.repo.ranked(match_expr(plan, full=True), pool, bound)
             hits = self._final(plan, self._rank(plan, rows, {}, now), need, need)
         return hits, total if full else max(total, len(hits))
 

@@ -224,3 +224,10 @@ def test_match_papers_reuses_the_batch_index_only_for_the_same_papers(searcher):
     again = searcher.match_papers(["quokka", "mkor"], renamed)
     assert set(again["quokka"]) == set(again["mkor"]) and len(again["quokka"]) == 1
     assert searcher.match_papers(["quokka"], batch)["quokka"] == {}
+
+
+def test_pages_do_not_repeat_papers(searcher):
+    seen = []
+    for offset in range(0, 12, 3):
+        seen += [h.paper.id for h in searcher.search("models OR attention", limit=3, offset=offset, now=NOW).hits]
+    assert len(seen) == len(set(seen)) >= 9
