@@ -24,12 +24,12 @@ from bot.search_plan import Plan, contains, lexicon, make_plan, match_expr, stem
 STRICT_CAP = 3000  # more matches than this: too many to score with bm25, take the newest
 SMALL = 400  # up to this many matches, bm25 over all of them is cheap
 RERANK = 50  # candidates the Python reranker scores
-PAGE_POOL = 30  # ... plus this many: pages 1-3 of 10 come from one candidate pool
+TITLE_RERANK = 150  # ... when they come from a title/author-only query (bm25 barely separates short fields)
+PAGE_POOL = 30  # ... plus this many: pages 1-3 of 10 always come from one candidate pool
 DEEP_POOL = 200  # later pages (up to 200 results) from a second one
-FIRST_AUTHOR = 0.3  # a query naming the first author ("Vaswani attention")
+RELAX_CAP = 3000  # an "all terms but one" subset matching more than this is too generic to help
+FIRST_AUTHOR = 0.3  # bonus for a query naming the first author ("Vaswani attention")
 SURFACE = 0.4  # bonus share for title words exactly as typed ("layered" over "multi-layer")
-TITLE_RERANK = 150  # ... when they come from a title/author-only query
-RELAX_CAP = 3000
 # notes that mark results `match_papers` would not give (it never widens a topic: a follow must stay precise)
 WIDENED = "Nothing matched as typed, so similar words were searched too."
 RELAXED = "No paper matches every word; these match all but one."
