@@ -69,12 +69,20 @@ class SearchRepo:
             self._stem_ready = True
         out: list[list[str]] = [[] for _ in texts]
         conn = self.db.conn
-        for start in range(0, len(texts), 5000):
-            part = texts[start : start + 5000]
-            conn.executemany("INSERT INTO temp.pw_stem(rowid, w) VALUES (?, ?)", enumerate(part, start))
-            for term, doc, _off in conn.execute("SELECT term, doc, offset FROM temp.pw_stem_v ORDER BY doc, offset"):
-                out[doc].append(term)
-            conn.execute("INSERT INTO temp.pw_stem(pw_stem) VALUES ('delete-all')")
+        # Python's sqlite3 opens a transaction before an INSERT, even into a temp table; left open, it would pin
+        # this connection's read snapshot (no new papers from other processes, a WAL that cannot checkpoint)
+        ours = not conn.in_transaction
+        try:
+            for start in range(0, len(texts), 5000):
+                part = texts[start : start + 5000]
+                conn.executemany("INSERT INTO temp.pw_stem(rowid, w) VALUES (?, ?)", enumerate(part, start))
+                for term, doc, _off in conn.execute(
+                        "SELECT term, doc, offset FROM temp.pw_stem_v ORDER BY doc, offset"):
+                    out[doc].append(term)
+                conn.execute("INSERT INTO temp.pw_stem(pw_stem) VALUES ('delete-all')")
+        finally:
+            if ours and conn.in_transaction:
+                conn.commit()
         return [tuple(t) for t in out]
 
     # --- candidates ------------------------------------------------------------------------------------------

@@ -231,3 +231,20 @@ def test_pages_do_not_repeat_papers(searcher):
     for offset in range(0, 12, 3):
         seen += [h.paper.id for h in searcher.search("models OR attention", limit=3, offset=offset, now=NOW).hits]
     assert len(seen) == len(set(seen)) >= 9
+
+
+def test_searching_leaves_no_transaction_open(tmp_path):
+    """Stemming writes to a temp table; an implicit transaction left open would freeze this connection's view."""
+    from store import Store
+
+    a, b = Store(tmp_path / "x.db"), Store(tmp_path / "x.db")
+    try:
+        a.papers.upsert_many(papers())
+        s = Searcher(a)
+        assert s.search("mkor", now=NOW).hits and s.match_papers(["mkor"], papers())["mkor"]
+        assert not a.db.conn.in_transaction
+        b.papers.upsert_many([Paper.make("Quokka: A Marsupial Benchmark", "2601.00001", abstract="Small animals.")])
+        assert titles(s.search("quokka", now=NOW)) == ["Quokka: A Marsupial Benchmark"]
+    finally:
+        a.close()
+        b.close()
