@@ -20,20 +20,13 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
-from adapters.telegram_render import inline_results, render
+from adapters.telegram_render import COMMANDS, inline_results, render
 from adapters.telegram_send import Redact, rate_limiter, send_chunk
 from bot.config import Settings
 from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
 
 log = logging.getLogger("paperwire.telegram")
 
-COMMANDS = [("search", "Search papers: /search flash attention"), ("follow", "Follow a topic in your daily digest"),
-            ("unfollow", "Stop following a topic"), ("topics", "Your followed topics"),
-            ("digest", "Your digest now"), ("trending", "Today's trending papers"),
-            ("time", "Digest time, e.g. /time 08:30"), ("timezone", "Time zone, e.g. /timezone Europe/Berlin"),
-            ("pause", "Pause digests"), ("resume", "Resume digests"), ("settings", "Your settings"),
-            ("channel", "Daily posts for this chat or a channel"), ("help", "How to use Paperwire"),
-            ("start", "Welcome")]
 ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 GONE = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
 KINDS = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGROUP: "group",
@@ -185,7 +178,7 @@ class TelegramAdapter:
         self.app = build_application(core, settings, read_timeout)
         self.secret = settings.telegram_webhook_secret or hashlib.sha256(token.encode()).hexdigest()[:48]
         self._slots = asyncio.Semaphore(CONCURRENCY)  # callers may gather thousands: render only as fast as we send
-        self._progress: dict[int, int] = {}  # claim_id -> parts already sent (a retried digest never repeats a part)
+        self._progress: dict[int, set[str]] = {}  # claim_id -> parts sent (a retried digest never repeats a part)
 
     async def start(self, web_app: web.Application) -> None:
         try:
@@ -237,12 +230,15 @@ class TelegramAdapter:
 
     async def _deliver(self, digest: Digest) -> DeliveryResult:
         chunks, claim, chat_id = render(digest.reply), digest.claim_id, _chat_ref(digest.chat.chat_id)
-        message, accepted = None, 0.0
+        message, accepted, done = None, 0.0, self._progress.setdefault(claim, set())
         try:
-            for i in range(self._progress.get(claim, 0), len(chunks)):
+            for chunk in chunks:
+                if chunk.text in done:  # sent on an earlier attempt (even if the core rebuilt the digest since)
+                    continue
                 await asyncio.sleep(max(0.0, accepted + PER_CHAT_INTERVAL - time.monotonic()))
-                message = await send_chunk(self.app, chat_id, chunks[i])
-                self._progress[claim], accepted = i + 1, time.monotonic()
+                message = await send_chunk(self.app, chat_id, chunk)
+                done.add(chunk.text)
+                accepted = time.monotonic()
         except ChatMigrated as e:
             self._progress.pop(claim, None)
             return DeliveryResult("migrated", new_chat_id=str(e.new_chat_id), detail="group became a supergroup")
