@@ -173,3 +173,15 @@ async def test_token_never_reaches_logs_or_errors(store, clock, caplog):
             await adapter.start(web.Application())
         assert TOKEN not in str(info.value) and TOKEN.split(":")[1] not in str(info.value)
     assert TOKEN.split(":")[1] not in caplog.text
+
+
+async def test_every_command_answers_through_telegram(store, clock):
+    expected = [("/help", "/search QUERY"), ("/follow diffusion", "diffusion"), ("/topics", "diffusion"),
+                ("/time 07:30", "07:30"), ("/timezone Europe/Berlin", "Europe/Berlin"), ("/pause", "Paused"),
+                ("/resume", "Resumed"), ("/digest", "digest"), ("/trending 3", "Trending"), ("/settings", "07:30"),
+                ("/channel", "trending"), ("/channel trending 3 09:00", "09:00"), ("/quiet off", "nothing new"),
+                ("/unfollow diffusion", "Unfollowed"), ("/nonsense", "")]
+    async with running(store, clock) as (fake, _, _):
+        for text, fragment in expected:
+            [reply] = await say(fake, 5, text)
+            assert fragment.lower() in reply["plain"].lower(), (text, reply["plain"])
