@@ -18,24 +18,29 @@ Deliver = Callable[[Digest], Awaitable[DeliveryResult]]
 BATCH = 500  # slots claimed and built per slice of a tick
 
 
+async def _deliver_one(core, deliver: Deliver, digest: Digest) -> None:
+    try:
+        result = await deliver(digest)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # an adapter bug or a network error: retry later, never twice at once
+        log.exception("delivery of claim %s to %s failed", digest.claim_id, digest.chat.key)
+        result = DeliveryResult("retry", detail=type(exc).__name__)
+    try:
+        core.record_delivery(digest, result)
+    except Exception:
+        log.exception("recording delivery of claim %s failed", digest.claim_id)
+
+
 async def tick(core, deliver: Deliver, now, batch: int = BATCH) -> int:
     """One pass: deliver everything due at `now`, claimed `batch` slots at a time (the event loop breathes between
-    slices, so platform handlers stay responsive at 10k chats). Returns how many digests were attempted."""
+    slices, so platform handlers stay responsive at 10k chats). A slice's deliveries run concurrently: one chat
+    waiting out a 429 must not hold up the others (adapters pace themselves to the platform's limits).
+    Returns how many digests were attempted."""
     total = 0
     while True:
         due = core.due_digests(now, limit=batch)
-        for digest in due:
-            try:
-                result = await deliver(digest)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # an adapter bug or a network error: retry later, never twice at once
-                log.exception("delivery of claim %s to %s failed", digest.claim_id, digest.chat.key)
-                result = DeliveryResult("retry", detail=type(exc).__name__)
-            try:
-                core.record_delivery(digest, result)
-            except Exception:
-                log.exception("recording delivery of claim %s failed", digest.claim_id)
+        await asyncio.gather(*(_deliver_one(core, deliver, d) for d in due))
         total += len(due)
         if getattr(core, "last_claimed", 0) < batch:
             return total
