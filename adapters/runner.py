@@ -111,6 +111,8 @@ async def main_async(core, settings: Settings, ingest: bool, console: Optional[b
         from adapters.console import run_console
 
         click.echo("No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN configured: starting the local console chat.", err=True)
+        for name in ("bot.scheduler", "bot.sources"):  # the chat is the output here, not routine loop logs
+            logging.getLogger(name).setLevel(logging.WARNING)
         ingesting = None
         if ingest and settings.ingest_enabled:  # new papers keep arriving while you chat
             from bot.sources.schedule import ingest_forever
