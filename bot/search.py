@@ -172,7 +172,8 @@ class Searcher:
         if plan.groups and not plan.excludes and not plan.authors:
             # titles that are, or start with, the query words (exact titles, "Name: ..." titles)
             best = max((s for _, s in rows), default=0.0)
-            rows += [(pk, best) for pk in self.repo.title_prefix(_qnorm(plan), 20, bound)]
+            raw = plan.parsed.text.strip()
+            rows += [(pk, best) for pk in self.repo.title_prefix(_qnorm(plan), 20, bound, raw=raw)]
         cands = self._rank(plan, rows, {}, now)
         hits = self._final(plan, cands, need, need)
         if plan.deferred and not full and len(hits) < need and len(rows) >= pool:

@@ -137,11 +137,17 @@ class SearchRepo:
                    f"ORDER BY f.rowid DESC LIMIT ? OFFSET ?")
         return [(int(pk), float(s)) for pk, s in self.db.execute(sql, [match, *args, limit, offset]).fetchall()]
 
-    def title_prefix(self, norm: str, limit: int = 20, since: Optional[str] = None) -> list[int]:
-        """pks of papers whose normalized title is `norm` or starts with it (an index range scan)."""
+    def title_prefix(self, norm: str, limit: int = 20, since: Optional[str] = None, raw: str = "") -> list[int]:
+        """pks of papers whose normalized title is `norm` or starts with it (index lookups), best first:
+        the exact title, then "<raw>: ..." titles (a method name as typed), then the rest."""
         if not norm:
             return []
         where, args = self._where(since, rowid="p.pk")
-        sql = (f"SELECT p.pk FROM papers p WHERE (p.norm_title = ? OR (p.norm_title > ? AND p.norm_title < ?)){where} "
-               "LIMIT ?")
-        return [r[0] for r in self.db.execute(sql, [norm, norm + " ", norm + " \U0010ffff", *args, limit])]
+        exact = [r[0] for r in self.db.execute(
+            f"SELECT p.pk FROM papers p WHERE p.norm_title = ?{where} LIMIT ?", [norm, *args, limit])]
+        rows = self.db.execute(
+            f"SELECT p.pk, p.title FROM papers p WHERE p.norm_title > ? AND p.norm_title < ?{where} LIMIT 300",
+            [norm + " ", norm + " \U0010ffff", *args]).fetchall()
+        named = [pk for pk, title in rows if raw and title.startswith(raw + ":")]
+        rest = [pk for pk, _ in rows if pk not in set(named)]
+        return (exact + named + rest)[:limit]
