@@ -75,8 +75,8 @@ class Searcher:
         parsed = parse(text)
         if parsed.error:
             return SearchResult(query=parsed.text, error=parsed.error)
-        limit = max(1, min(int(limit or 10), 100))
-        offset = max(0, min(int(offset or 0), 1000))
+        limit = max(1, min(_int(limit, 10), 100))
+        offset = max(0, min(_int(offset, 0), 1000))
         now = now or datetime.now(timezone.utc)
         lex = lexicon(self.repo)
         plan = make_plan(parsed, self.repo, lex)
@@ -262,6 +262,13 @@ class Searcher:
         from bot.search_batch import batch_index
 
         return batch_index(self.repo, papers).match(topics)
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except (TypeError, ValueError):
+        return default
 
 
 def _prefetch(repo, texts: Sequence[str]) -> None:

@@ -132,6 +132,13 @@ def test_relaxes_when_nothing_matches_every_word(searcher):
     assert "all but one" in r.note
 
 
+def test_odd_limits_and_offsets_are_clamped(searcher):
+    assert len(searcher.search("models", limit=0, now=NOW).hits) == 1
+    assert len(searcher.search("models", limit=10_000, now=NOW).hits) <= 100
+    assert searcher.search("models", limit="x", offset=-5, now=NOW).hits  # type: ignore[arg-type]
+    assert searcher.search("models", offset=10**9, now=NOW).hits == ()
+
+
 def test_paging(searcher):
     all_hits = titles(searcher.search("models", limit=6, now=NOW))
     page2 = titles(searcher.search("models", limit=3, offset=3, now=NOW))
