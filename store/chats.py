@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.models import Chat
-from store.db import register
+from store.db import fetch_dicts, register
 
 migrations = register(Migrations("chats"))
 
@@ -126,9 +126,7 @@ class ChatRepo:
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
-        cur = self.db.execute(sql, list(params))
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return fetch_dicts(self.db, sql, params)
 
     def _pk(self, platform: str, chat_id: str) -> Optional[int]:
         row = self.db.execute("SELECT pk FROM chats WHERE platform=? AND chat_id=?", [platform, chat_id]).fetchone()

@@ -34,3 +34,20 @@ def open_database(path: str | Path = ":memory:") -> Database:
     for migrations in MIGRATION_SETS:
         migrations.apply(db)
     return db
+
+
+def fetch_dicts(db: Database, sql: str, params=()) -> list[dict]:
+    """Rows as dicts keyed by column name."""
+    cur = db.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def fetch_dicts_in(db: Database, sql: str, values, chunk: int = 500) -> list[dict]:
+    """Rows for `... IN ({marks})` over many values, in chunks that stay under SQLite's parameter limit."""
+    values = list(values)
+    out: list[dict] = []
+    for i in range(0, len(values), chunk):
+        part = values[i : i + chunk]
+        out += fetch_dicts(db, sql.format(marks=",".join("?" * len(part))), part)
+    return out

@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.models import IngestReport, Paper, normalize_title
-from store.db import register
+from store.db import fetch_dicts, fetch_dicts_in, register
 
 migrations = register(Migrations("papers"))
 
@@ -170,9 +170,7 @@ class PaperRepo:
         self.db = db
 
     def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
-        cur = self.db.execute(sql, list(params))
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return fetch_dicts(self.db, sql, params)
 
     def upsert_many(self, papers: Iterable[Paper], now: Optional[str] = None, batch: int = 10000) -> IngestReport:
         """Insert or merge papers. Same arXiv id -> one row; a title-only paper merges with its titled twin."""
@@ -282,25 +280,13 @@ class PaperRepo:
         return row_to_paper(rows[0]) if rows else None
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Paper]:
-        out: dict[str, Paper] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            marks = ",".join("?" * len(part))
-            for row in self._rows(f"SELECT * FROM papers WHERE id IN ({marks})", part):
-                out[row["id"]] = row_to_paper(row)
-        return out
+        rows = fetch_dicts_in(self.db, "SELECT * FROM papers WHERE id IN ({marks})", ids)
+        return {row["id"]: row_to_paper(row) for row in rows}
 
     def by_pks(self, pks: Sequence[int]) -> dict[int, Paper]:
         """Papers by internal rowid (the FTS rowid), for the search module."""
-        out: dict[int, Paper] = {}
-        pks = list(pks)
-        for i in range(0, len(pks), 500):
-            part = pks[i : i + 500]
-            marks = ",".join("?" * len(part))
-            for row in self._rows(f"SELECT * FROM papers WHERE pk IN ({marks})", part):
-                out[row["pk"]] = row_to_paper(row)
-        return out
+        rows = fetch_dicts_in(self.db, "SELECT * FROM papers WHERE pk IN ({marks})", pks)
+        return {row["pk"]: row_to_paper(row) for row in rows}
 
     def first_seen_between(self, start: str, end: str) -> list[Paper]:
         """Papers first ingested in [start, end) (ISO UTC strings)."""

@@ -7,12 +7,22 @@ from typing import Optional
 from urllib.parse import urlencode
 
 import aiohttp
+import pytest
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.models import Paper
+from tests.fake_slack import FakeSlack
 
 SECRET = "test-signing-secret"
+
+
+@pytest.fixture
+async def fake():
+    """The fake Slack Web API on 127.0.0.1 (import this fixture into a test module to use it)."""
+    f = await FakeSlack().start()
+    yield f
+    await f.stop()
 
 PAPERS = [
     Paper.make("FlashAttention-3: Fast and Accurate Attention with Asynchrony", "2407.08608",

@@ -15,14 +15,9 @@ from bot.config import Settings
 from bot.core import Core
 from bot.models import Card, Chat, Digest, Paper, Reply
 from tests.fake_slack import FakeSlack
-from tests.slack_helpers import PAPERS, SECRET, Served, action_body, command_body, event_body, sign
+from tests.slack_helpers import (  # noqa: F401 - `fake` is a fixture
+    fake, PAPERS, SECRET, Served, action_body, command_body, event_body, sign)
 
-
-@pytest.fixture
-async def fake():
-    f = await FakeSlack().start()
-    yield f
-    await f.stop()
 
 
 @pytest.fixture

@@ -11,17 +11,12 @@ from bot.config import Settings
 from bot.core import Core
 from bot.models import Chat, Digest, Reply
 from tests.fake_slack import FakeSlack
-from tests.slack_helpers import PAPERS, SECRET, Served, command_body, event_body
+from tests.slack_helpers import (  # noqa: F401 - `fake` is a fixture
+    fake, PAPERS, SECRET, Served, command_body, event_body)
 
 # slack_sdk's oauth.v2.access call uses aiohttp.BasicAuth, which aiohttp 3.14 deprecates: not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 
-
-@pytest.fixture
-async def fake():
-    f = await FakeSlack().start()
-    yield f
-    await f.stop()
 
 
 @pytest.fixture
