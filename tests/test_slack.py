@@ -14,7 +14,6 @@ from adapters.slack_render import to_core_text
 from bot.config import Settings
 from bot.core import Core
 from bot.models import Card, Chat, Digest, Paper, Reply
-from tests.fake_slack import FakeSlack
 from tests.slack_helpers import (  # noqa: F401 - `fake` is a fixture
     fake, PAPERS, SECRET, Served, action_body, command_body, event_body, sign)
 

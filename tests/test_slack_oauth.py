@@ -10,7 +10,6 @@ from adapters.slack import SlackAdapter
 from bot.config import Settings
 from bot.core import Core
 from bot.models import Chat, Digest, Reply
-from tests.fake_slack import FakeSlack
 from tests.slack_helpers import (  # noqa: F401 - `fake` is a fixture
     fake, PAPERS, SECRET, Served, command_body, event_body)
 
