@@ -112,9 +112,14 @@ def text_sections(text: str) -> list[dict]:
     return [_section(s) for s in out]
 
 
+# Slack's words for some core buttons: a share posts in the channel, a follow is the channel's, a page is 5 papers
+SLACK_LABELS = {"share": "Share in channel", "fol": "Follow in this channel", "more": "Next 5"}
+
+
 def button_element(button: Button, index: int) -> dict:
+    label = SLACK_LABELS.get(button.action.split(":", 1)[0], button.label) if button.action else button.label
     el = {"type": "button", "action_id": f"{ACTION_PREFIX}:{index}",
-          "text": {"type": "plain_text", "text": truncate(button.label, BUTTON_LABEL), "emoji": True}}
+          "text": {"type": "plain_text", "text": truncate(label, BUTTON_LABEL), "emoji": True}}
     if button.action:
         el["value"] = button.action
     if button.url:

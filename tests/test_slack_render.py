@@ -99,3 +99,12 @@ def test_core_commands_read_as_slash_papers_subcommands():
     assert "/papers follow TOPIC" in text and "/papers topics," in text and "/papers unfollow N" in text
     assert "https://x.org/search/q" in text and "/papers papers" not in text
     assert msg["text"].startswith("/papers follow TOPIC")
+
+
+def test_core_buttons_get_slack_words():
+    from adapters.slack_render import button_element
+
+    assert button_element(Button("Share", "share:2603.00001"), 0)["text"]["text"] == "Share in channel"
+    assert button_element(Button("Follow this search", "fol:ab12"), 1)["text"]["text"] == "Follow in this channel"
+    assert button_element(Button("More results", "more:ab12:5"), 2)["text"]["text"] == "Next 5"
+    assert button_element(Button("Abstract", "abs:2603.00001"), 3)["text"]["text"] == "Abstract"
