@@ -163,7 +163,7 @@ class Commands:
         return Reply(text=f"Hi{name}! " + HELP, footer="Try: /follow diffusion -medical")
 
     def help(self, msg: Message, chat: Chat, args: str) -> Reply:
-        extra = "" if chat.kind == "private" else "\n\nIn groups and channels only admins can change settings."
+        extra = "" if chat.kind == "private" else "\n\nIn groups and channels, changing follows and settings may be limited to admins."
         return Reply(text=HELP + extra)
 
     def search(self, msg: Message, chat: Chat, args: str, offset: int = 0) -> Reply:
