@@ -26,13 +26,12 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
                                                          AsyncRateLimitErrorRetryHandler)
-from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
-from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_render import home_view, reply_messages, to_core_text
 from bot.config import Settings
 from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
+from store.slack_oauth import installation_store, oauth_state_store
 
 log = logging.getLogger("paperwire.slack")
 
@@ -64,12 +63,10 @@ def oauth_settings(settings: Settings, data_dir: Path) -> Optional[AsyncOAuthSet
     """Multi-workspace install: slack_sdk's SQLite installation and state stores in a folder next to the database."""
     if not (settings.slack_client_id and settings.slack_client_secret):
         return None
-    data_dir.mkdir(parents=True, exist_ok=True)
     cid = settings.slack_client_id
     return AsyncOAuthSettings(
         client_id=cid, client_secret=settings.slack_client_secret, scopes=SCOPES, user_scopes=[],
-        installation_store=SQLite3InstallationStore(database=str(data_dir / "installations.db"), client_id=cid),
-        state_store=SQLite3OAuthStateStore(database=str(data_dir / "oauth_state.db"), expiration_seconds=600),
+        installation_store=installation_store(data_dir, cid), state_store=oauth_state_store(data_dir),
     )
 
 
