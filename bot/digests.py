@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.models import Button, Card, Hit, Paper, Reply
-from bot.render import snippet
+from bot.render import snippet, window
 
 LATE_LIMIT = timedelta(hours=6)  # after downtime, a digest may be this late, then it is skipped
 STALE_CLAIM = timedelta(minutes=10)  # a claim not marked sent by then is retried (crash between claim and send)
@@ -138,15 +138,6 @@ def paper_card(paper: Paper, matched: Sequence[str] = (), why: Sequence[str] = (
                 buttons=tuple(buttons))
 
 
-def _window(text: str, pos: int, length: int) -> str:
-    start = text.rfind(" ", 0, pos - length // 3) + 1
-    end = start + length
-    if end < len(text):
-        cut = text.rfind(" ", start, end)
-        end = cut if cut > start else end
-    return ("… " if start > 0 else "") + text[start:end].strip() + (" …" if end < len(text) else "")
-
-
 @lru_cache(maxsize=64)
 def _label(local_date: str) -> str:
     d = date.fromisoformat(local_date)
@@ -227,7 +218,7 @@ class DigestBuilder:
         cached = self.matches.snips.get(key)
         if cached is None:
             pos = text.lower().find(key[1].lower()) if key[1] else -1
-            cached = _window(text, pos, length) if pos > length // 3 else snippet(paper, (), length)
+            cached = window(text, pos, length)
             self.matches.snips[key] = cached
         return cached
 

@@ -27,22 +27,28 @@ def _term_regex(terms: Iterable[str]) -> re.Pattern | None:
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\w*", re.IGNORECASE)
 
 
-def snippet(paper: Paper, terms: Sequence[str] = (), length: int = 240) -> str:
-    """A piece of the abstract, centred on the first matched term when there is one, cut at word boundaries."""
-    text = paper.abstract or ""
+def window(text: str, pos: int, length: int = 240) -> str:
+    """About `length` characters of text around position `pos` (from the start when `pos` is early or -1),
+    cut at word boundaries, with ellipses where text was left out."""
     if len(text) <= length:
         return text
-    start = 0
-    rx = _term_regex(terms)
-    m = rx.search(text) if rx else None
-    if m and m.start() > length // 3:
-        start = text.rfind(" ", 0, m.start() - length // 3) + 1
+    start = text.rfind(" ", 0, pos - length // 3) + 1 if pos > length // 3 else 0
     end = start + length
     if end < len(text):
         cut = text.rfind(" ", start, end)
         end = cut if cut > start else end
     piece = text[start:end].strip()
     return ("… " if start > 0 else "") + piece + (" …" if end < len(text) else "")
+
+
+def snippet(paper: Paper, terms: Sequence[str] = (), length: int = 240) -> str:
+    """A piece of the abstract, centred on the first matched term when there is one, cut at word boundaries."""
+    text = paper.abstract or ""
+    if len(text) <= length:
+        return text
+    rx = _term_regex(terms)
+    m = rx.search(text) if rx else None
+    return window(text, m.start() if m else -1, length)
 
 
 def highlight_spans(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
