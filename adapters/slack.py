@@ -70,11 +70,6 @@ def oauth_settings(settings: Settings, data_dir: Path) -> Optional[AsyncOAuthSet
     )
 
 
-def build_app(core, settings: Settings, data_dir: Optional[Path] = None) -> AsyncApp:
-    """The Bolt app with every listener; everything passed explicitly (Bolt would otherwise read SLACK_* itself)."""
-    return SlackAdapter(core, settings, data_dir=data_dir).app
-
-
 def create_adapter(core, settings: Settings) -> "SlackAdapter":
     return SlackAdapter(core, settings)
 

@@ -296,12 +296,6 @@ class ChatRepo:
                AND (subscribed_at IS NOT NULL OR trending_n IS NOT NULL)"""
         )
 
-    def chat_rows(self, pairs: Iterable[tuple[str, str]]) -> list[dict]:
-        out = []
-        for platform, chat_id in pairs:
-            out += self._rows("SELECT * FROM chats WHERE platform=? AND chat_id=?", [platform, chat_id])
-        return out
-
     def claims_between(self, first_date: str, last_date: str) -> list[dict]:
         return self._rows(
             """SELECT id, chat_pk, local_date, kind, status, claimed_at, retry_at, attempts
@@ -350,10 +344,6 @@ class ChatRepo:
             marks = ",".join("?" * len(part))
             out.update(self.db.execute(f"SELECT chat_pk, paper_id FROM deliveries WHERE paper_id IN ({marks})", part))
         return out
-
-    def delivered_to(self, platform: str, chat_id: str, paper_ids: Sequence[str]) -> set[str]:
-        pk = self._pk(platform, chat_id)
-        return {p for c, p in self.delivered(paper_ids) if c == pk}
 
     def set_contents(self, items: Sequence[tuple[int, list[str], Optional[str], str, Optional[str]]]) -> None:
         """Remember what each claim holds: (claim_id, paper_ids, window_start, window_end, source_day)."""
@@ -420,12 +410,3 @@ class ChatRepo:
                 "INSERT OR IGNORE INTO deliveries (chat_pk, paper_id, claim_id, delivered_at) VALUES (?,?,?,?)",
                 [(pk, pid, claim_id, now) for pid in paper_ids],
             )
-
-    def last_sent(self, platform: str, chat_id: str, kind: str = "digest") -> Optional[dict]:
-        rows = self._rows(
-            """SELECT d.local_date, d.sent_at, d.status FROM digest_claims d JOIN chats c ON c.pk=d.chat_pk
-               WHERE c.platform=? AND c.chat_id=? AND d.kind=? AND d.status IN ('sent','empty')
-               ORDER BY d.local_date DESC LIMIT 1""",
-            [platform, chat_id, kind],
-        )
-        return rows[0] if rows else None
