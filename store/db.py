@@ -44,10 +44,12 @@ def fetch_dicts(db: Database, sql: str, params=()) -> list[dict]:
 
 
 def fetch_dicts_in(db: Database, sql: str, values, chunk: int = 500) -> list[dict]:
-    """Rows for `... IN ({marks})` over many values, in chunks that stay under SQLite's parameter limit."""
+    """Rows for `... IN ({marks})` over many values, in chunks that stay under SQLite's parameter limit.
+    Each `{marks}` in `sql` takes the same chunk of values."""
     values = list(values)
+    repeat = sql.count("{marks}")
     out: list[dict] = []
     for i in range(0, len(values), chunk):
         part = values[i : i + chunk]
-        out += fetch_dicts(db, sql.format(marks=",".join("?" * len(part))), part)
+        out += fetch_dicts(db, sql.format(marks=",".join("?" * len(part))), part * repeat)
     return out

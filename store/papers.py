@@ -112,7 +112,7 @@ def _merge(old: dict, new: Paper) -> dict:
     if new.abstract:
         merged["abstract"] = new.abstract
     if new.authors:
-        merged["authors"] = json.dumps(list(new.authors), ensure_ascii=False)
+        merged["authors"] = _json_list(new.authors)
     if new.arxiv_id and not old["arxiv_id"]:
         merged["arxiv_id"] = new.arxiv_id
     merged["published"] = old["published"] or new.published
@@ -123,12 +123,12 @@ def _merge(old: dict, new: Paper) -> dict:
     if new.comments is not None:
         merged["comments"] = new.comments
     if new.categories:
-        merged["categories"] = json.dumps(list(new.categories))
+        merged["categories"] = _json_list(new.categories, False)
     if new.github_repo:
         merged["github_repo"] = new.github_repo
     sources = list(json.loads(old["sources"] or "[]"))
     sources += [s for s in new.sources if s not in sources]
-    merged["sources"] = json.dumps(sources)
+    merged["sources"] = _json_list(sources, False)
     return merged
 
 
@@ -201,20 +201,13 @@ class PaperRepo:
             by_title: dict[str, dict] = {}
             ids = list({p.arxiv_id for p, _ in valid if p.arxiv_id} | {p.id for p, _ in valid})
             titles = list({nt for _, nt in valid})
-            for i in range(0, len(ids), 500):
-                part = ids[i : i + 500]
-                marks = ",".join("?" * len(part))
-                for row in self._rows(
-                    f"SELECT * FROM papers WHERE id IN ({marks}) OR arxiv_id IN ({marks})", part + part
-                ):
-                    by_id[row["id"]] = row
-                    if row["arxiv_id"]:
-                        by_id[row["arxiv_id"]] = row
-            for i in range(0, len(titles), 500):
-                part = titles[i : i + 500]
-                marks = ",".join("?" * len(part))
-                for row in self._rows(f"SELECT * FROM papers WHERE norm_title IN ({marks})", part):
-                    by_title.setdefault(row["norm_title"], row)
+            for row in fetch_dicts_in(self.db, "SELECT * FROM papers WHERE id IN ({marks}) OR arxiv_id IN ({marks})",
+                                      ids):
+                by_id[row["id"]] = row
+                if row["arxiv_id"]:
+                    by_id[row["arxiv_id"]] = row
+            for row in fetch_dicts_in(self.db, "SELECT * FROM papers WHERE norm_title IN ({marks})", titles):
+                by_title.setdefault(row["norm_title"], row)
             inserts: list[dict] = []
             inserted_ids: set[str] = set()
             updates: dict[str, dict] = {}
