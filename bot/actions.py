@@ -17,7 +17,9 @@ SETTINGS = {"fol", "unf", "tz"}
 async def handle_action(cmds, msg: Message, chat: Chat) -> Reply:
     kind, _, rest = (msg.action or "").partition(":")
     if kind in SETTINGS and not await cmds.allowed(msg):
-        return Reply(text="Only admins of this chat can change its settings.", error=True)
+        from bot.commands import NOT_ADMIN
+
+        return Reply(text=NOT_ADMIN, error=True)
     store = cmds.store
     if kind == "more":
         qid, _, offset = rest.partition(":")

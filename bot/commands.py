@@ -39,6 +39,7 @@ HELP = """Paperwire finds research papers and tells you about new ones every day
 ALIASES = {"papers": "search", "find": "search", "s": "search", "subscribe": "follow", "unsubscribe": "unfollow",
            "list": "topics", "tz": "timezone", "stop": "pause", "start_digest": "resume", "preview": "digest",
            "top": "trending", "status": "settings"}
+NOT_ADMIN = "Only admins of this chat can change its settings. Search, /topics and /trending work for everyone."
 ADMIN_ONLY = {"follow", "unfollow", "time", "timezone", "pause", "resume", "quiet"}
 TARGETABLE = {"follow", "unfollow", "topics", "time", "timezone", "pause", "resume", "quiet", "digest", "settings",
               "channel"}
@@ -129,7 +130,7 @@ class Commands:
             target, args = resolved, args.strip()
         needs_admin = name in ADMIN_ONLY or (name == "channel" and args)
         if needs_admin and target is chat and not await self.allowed(msg):
-            return err("Only admins of this chat can change its settings. Search, /topics and /trending work for everyone.")
+            return err(NOT_ADMIN)
         result = handler(msg, target, args)
         return await result if hasattr(result, "__await__") else result
 
