@@ -130,12 +130,15 @@ class Built:
     source_day: Optional[str] = None
 
 
+def paper_buttons(paper_id: str, share: bool = True) -> tuple[Button, ...]:
+    """The buttons every paper card carries."""
+    abstract = Button("Abstract", f"abs:{paper_id}")
+    return (abstract, Button("Share", f"share:{paper_id}")) if share else (abstract,)
+
+
 def paper_card(paper: Paper, matched: Sequence[str] = (), why: Sequence[str] = (), share: bool = True) -> Card:
-    buttons = [Button("Abstract", f"abs:{paper.id}")]
-    if share:
-        buttons.append(Button("Share", f"share:{paper.id}"))
     return Card(paper=paper, matched=tuple(matched), why=tuple(why), snippet=snippet(paper, matched),
-                buttons=tuple(buttons))
+                buttons=paper_buttons(paper.id, share))
 
 
 @lru_cache(maxsize=64)
@@ -203,7 +206,7 @@ class DigestBuilder:
             if base is None:
                 base = self.matches.bases[(paper.id, matched)] = Card(
                     paper=paper, matched=matched, snippet=self._snippet(paper, matched),
-                    buttons=(Button("Abstract", f"abs:{paper.id}"), Button("Share", f"share:{paper.id}")))
+                    buttons=paper_buttons(paper.id))
             card = self.matches.cards[key] = Card(paper=paper, matched=matched, why=why, snippet=base.snippet,
                                            buttons=base.buttons)
         return card
