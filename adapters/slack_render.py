@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
+from bot import registry
 from bot.models import Button, Card, Reply
 from bot.render import highlight_spans, short_authors, snippet, truncate
 
@@ -33,9 +35,9 @@ def unescape(text: str) -> str:
     return (text or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-# `/papers WORD ...`: the words that are core commands; anything else is a search
-SUBCOMMANDS = {"start", "help", "search", "follow", "unfollow", "topics", "time", "timezone", "pause", "resume",
-               "digest", "trending", "settings", "quiet", "channel"}
+def subcommands() -> frozenset[str]:
+    """`/papers WORD ...`: the core's command names (bot/registry.py; not aliases: `/papers stop words` is a search)."""
+    return frozenset(c.name for c in registry.commands())
 
 
 def to_core_text(text: str) -> str:
@@ -45,17 +47,19 @@ def to_core_text(text: str) -> str:
         return "/help"
     first, _, rest = text.partition(" ")
     word = first.lstrip("/").lower()
-    if word in SUBCOMMANDS:
+    if word in subcommands():
         return f"/{word} {rest.strip()}".rstrip()
     return f"/search {text}"
 
 
-_CORE_COMMAND = re.compile(r"(?<![\w/:.])/(" + "|".join(sorted(SUBCOMMANDS)) + r")\b")
+@lru_cache(maxsize=4)
+def _core_command(names: frozenset[str]) -> re.Pattern:
+    return re.compile(r"(?<![\w/:.])/(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
 
 
 def slack_commands(text: str) -> str:
     """The core speaks of `/follow T`; in Slack that is typed `/papers follow T`."""
-    return _CORE_COMMAND.sub(r"/papers \1", text or "")
+    return _core_command(subcommands()).sub(r"/papers \1", text or "")
 
 
 def bold_matches(text: str, terms: Sequence[str]) -> str:

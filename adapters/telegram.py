@@ -14,14 +14,16 @@ import time
 from urllib.parse import urlparse
 
 from aiohttp import web
-from telegram import BotCommand, Update
+from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats,
+                      BotCommandScopeAllPrivateChats, BotCommandScopeDefault, Update)
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
-from adapters.telegram_render import COMMANDS, inline_results, render
+from adapters.telegram_render import inline_results, render
 from adapters.telegram_send import Redact, rate_limiter, send_chunk
+from bot import registry
 from bot.config import Settings
 from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
 
@@ -141,6 +143,20 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.warning("Telegram update failed: %s: %s", type(context.error).__name__, context.error)
 
 
+# Telegram's command menus per scope (the most specific scope wins): members of a group see what anyone may run,
+# its admins and private chats see everything. All derived from bot/registry.py.
+MENU_SCOPES = ((BotCommandScopeDefault(), "private"), (BotCommandScopeAllPrivateChats(), "private"),
+               (BotCommandScopeAllGroupChats(), "group"), (BotCommandScopeAllChatAdministrators(), "admins"))
+
+
+async def set_menus(bot) -> None:
+    for scope, which in MENU_SCOPES:
+        try:
+            await bot.set_my_commands([BotCommand(n, d) for n, d in registry.menu(which)], scope=scope)
+        except TelegramError as e:
+            log.warning("setMyCommands (%s) failed: %s", scope.type, e)
+
+
 def build_application(core, settings: Settings, read_timeout: float = 10.0) -> Application:
     """The PTB Application: rate-limited (30 msg/s overall, 20 msg/min per group), pointed at a custom server if set."""
     builder = (ApplicationBuilder().token(settings.telegram_token).read_timeout(read_timeout)
@@ -153,8 +169,7 @@ def build_application(core, settings: Settings, read_timeout: float = 10.0) -> A
         builder = builder.updater(None)
     app = builder.build()
     app.bot_data["core"] = core
-    commands = [name for name, _ in COMMANDS] + ["quiet"]
-    app.add_handler(CommandHandler(commands, on_text, filters=filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST))
+    app.add_handler(CommandHandler(registry.words(), on_text, filters=filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & filters.UpdateType.MESSAGE, on_text))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_handler(CallbackQueryHandler(on_button))
@@ -185,10 +200,7 @@ class TelegramAdapter:
             await self.app.initialize()
         except TelegramError as e:
             raise RuntimeError(f"Telegram start-up failed: {type(e).__name__}") from None  # its text may hold the token
-        try:
-            await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
-        except TelegramError as e:
-            log.warning("setMyCommands failed: %s", e)
+        await set_menus(self.app.bot)
         await self.app.start()
         url = self.settings.telegram_webhook_url
         if url:

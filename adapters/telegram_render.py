@@ -27,14 +27,6 @@ MAX_CALLBACK = 64  # bytes of callback_data
 MAX_BUTTONS = 100  # per inline keyboard
 SEPARATOR = "\n\n"
 _TAG = re.compile(r"<[^>]*>")
-# the command menu registered with setMyCommands (the grammar itself is the core's)
-COMMANDS = [("search", "Search papers: /search flash attention"), ("follow", "Follow a topic in your daily digest"),
-            ("unfollow", "Stop following a topic"), ("topics", "Your followed topics"),
-            ("digest", "Your digest now"), ("trending", "Today's trending papers"),
-            ("time", "Digest time, e.g. /time 08:30"), ("timezone", "Time zone, e.g. /timezone Europe/Berlin"),
-            ("pause", "Pause digests"), ("resume", "Resume digests"), ("settings", "Your settings"),
-            ("channel", "Daily posts for this chat or a channel"), ("help", "How to use Paperwire"),
-            ("start", "Welcome")]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from zoneinfo import available_timezones
 from rapidfuzz import fuzz, process, utils
 
 from bot import digests as dg
+from bot import registry
+from bot.registry import command
 from bot.models import Button, Card, Chat, Message, Reply
 from bot.render import truncate
 
@@ -21,30 +23,15 @@ PAGE = 5
 MAX_TOPICS = 50
 MAX_TRENDING = 25
 
-HELP = """Paperwire finds research papers and tells you about new ones every day.
+INTRO = "Paperwire finds research papers and tells you about new ones every day."
 
-/search QUERY - search papers (or just type words). e.g. flash attention, "state space" OR mamba, author:Hinton, diffusion -medical
-/follow TOPIC - get new papers for a topic in your daily digest (same query language)
-/unfollow TOPIC or NUMBER - stop following
-/topics - what this chat follows
-/digest - preview the next digest now
-/time HH:MM - when the digest arrives (your local time)
-/timezone Area/City - your time zone, e.g. Europe/Berlin
-/pause, /resume - stop and restart digests
-/quiet on|off - off: say so when a day has nothing new
-/trending [N] - today's top papers on Hugging Face
-/channel trending N HH:MM - a daily trending post in this chat (/channel off, /channel topics on|off)
-/settings - everything about this chat"""
 
-ALIASES = {"papers": "search", "find": "search", "s": "search", "subscribe": "follow", "unsubscribe": "unfollow",
-           "list": "topics", "tz": "timezone", "stop": "pause", "start_digest": "resume", "preview": "digest",
-           "top": "trending", "status": "settings"}
+def help_text(aliases: bool = True) -> str:
+    """/help, derived from the command registry (bot/registry.py)."""
+    return INTRO + "\n\n" + "\n".join(registry.help_lines(aliases))
+
+
 NOT_ADMIN = "Only admins of this chat can change its settings. Search, /topics and /trending work for everyone."
-ADMIN_ONLY = {"follow", "unfollow", "time", "timezone", "pause", "resume", "quiet"}
-TARGETABLE = {"follow", "unfollow", "topics", "time", "timezone", "pause", "resume", "quiet", "digest", "settings",
-              "channel"}
-
-
 def chat_of(row: dict) -> Chat:
     return Chat(platform=row["platform"], chat_id=row["chat_id"], kind=row["kind"], tz=row["tz"],
                 digest_time=row["digest_time"], paused=bool(row["paused"]), active=bool(row["active"]),
@@ -87,12 +74,6 @@ class Commands:
     def __init__(self, core):
         self.core = core
         self.store = core.store
-        self.handlers = {
-            "start": self.start, "help": self.help, "search": self.search, "follow": self.follow,
-            "unfollow": self.unfollow, "topics": self.topics, "time": self.time, "timezone": self.timezone,
-            "pause": self.pause, "resume": self.resume, "digest": self.digest, "trending": self.trending,
-            "channel": self.channel, "settings": self.settings, "quiet": self.quiet,
-        }
 
     def now_iso(self) -> str:
         return dg.iso(self.core.clock())
@@ -114,24 +95,23 @@ class Commands:
             head, _, rest = head.partition("\n")
             args = rest + " " + args
         name = head.split("@", 1)[0].lower()
-        name = ALIASES.get(name, name)
         args = args.strip()
-        handler = self.handlers.get(name)
-        if handler is None:
-            guess = process.extractOne(name, list(self.handlers), scorer=fuzz.ratio, score_cutoff=60) if name else None
+        spec = registry.lookup(name)
+        if spec is None:
+            known = [c.name for c in registry.commands()]
+            guess = process.extractOne(name, known, scorer=fuzz.ratio, score_cutoff=60) if name else None
             hint = f" Did you mean /{guess[0]}?" if guess else ""
             return err(f"I don't know the command /{truncate(name, 30)}.{hint} Send /help for the list.")
         target = chat
-        if name in TARGETABLE and msg.chat_kind == "private" and args.startswith("@"):
+        if spec.target and msg.chat_kind == "private" and args.startswith("@"):
             handle, _, args = args.partition(" ")
             resolved = await self.resolve_channel(msg, handle)
             if isinstance(resolved, Reply):
                 return resolved
             target, args = resolved, args.strip()
-        needs_admin = name in ADMIN_ONLY or (name == "channel" and args)
-        if needs_admin and target is chat and not await self.allowed(msg):
+        if spec.needs_admin(args) and target is chat and not await self.allowed(msg):
             return err(NOT_ADMIN)
-        result = handler(msg, target, args)
+        result = spec.handler(self, msg, target, args)
         return await result if hasattr(result, "__await__") else result
 
     async def resolve_channel(self, msg: Message, handle: str):
@@ -159,14 +139,18 @@ class Commands:
         return f" for {target.title or target.chat_id}"
 
     # -- commands ----------------------------------------------------------------------------------------------------
+    @command("start", "", "welcome and this help", in_help=False, group_menu=False, menu="Welcome")
     def start(self, msg: Message, chat: Chat, args: str) -> Reply:
         name = f", {msg.user_name}" if msg.user_name else ""
-        return Reply(text=f"Hi{name}! " + HELP, footer="Try: /follow diffusion -medical")
+        return Reply(text=f"Hi{name}! " + help_text(msg.platform != "slack"), footer="Try: /follow diffusion -medical")
 
+    @command("help", "", "this list", menu="How to use Paperwire")
     def help(self, msg: Message, chat: Chat, args: str) -> Reply:
         extra = "" if chat.kind == "private" else "\n\nIn groups and channels, changing follows and settings may be limited to admins."
-        return Reply(text=HELP + extra)
+        return Reply(text=help_text(msg.platform != "slack") + extra)
 
+    @command("search", "QUERY", "search papers (or just type words). e.g. flash attention, \"state space\" OR mamba, "
+             "author:Hinton, diffusion -medical", aliases=("papers", "find", "s"), menu="Search papers: /search flash attention")
     def search(self, msg: Message, chat: Chat, args: str, offset: int = 0) -> Reply:
         text = args.strip()
         if not text:
@@ -189,6 +173,8 @@ class Commands:
         cards = tuple(dg.paper_card(h.paper, h.matched) for h in res.hits)
         return Reply(text=head + note, cards=cards, buttons=tuple(buttons))
 
+    @command("follow", "TOPIC", "get new papers for a topic in your daily digest (same query language)",
+             aliases=("subscribe",), admin=True, target=True, menu="Follow a topic in your daily digest")
     def follow(self, msg: Message, chat: Chat, args: str) -> Reply:
         from bot.query import parse
 
@@ -222,6 +208,8 @@ class Commands:
         cards = tuple(dg.paper_card(h.paper, h.matched, share=False) for h in preview.hits[:3])
         return Reply(text=head, cards=cards, footer=footer)
 
+    @command("unfollow", "TOPIC or NUMBER", "stop following", aliases=("unsubscribe",), admin=True, target=True,
+             menu="Stop following a topic")
     def unfollow(self, msg: Message, chat: Chat, args: str) -> Reply:
         from bot.query import parse
 
@@ -245,6 +233,7 @@ class Commands:
         self.store.chats.remove_topic(chat.platform, chat.chat_id, topic["id"])
         return Reply(text=f"Unfollowed {q(topic['query'])}{self.where(msg, chat)}.")
 
+    @command("topics", "", "what this chat follows", aliases=("list",), target=True, menu="Your followed topics")
     def topics(self, msg: Message, chat: Chat, args: str) -> Reply:
         topics = self.store.chats.topics(chat.platform, chat.chat_id)
         if not topics:
@@ -256,6 +245,8 @@ class Commands:
         return Reply(text=f"Topics{self.where(msg, chat)} ({len(topics)}/{MAX_TOPICS}):\n" + "\n".join(lines),
                      buttons=buttons, footer=footer)
 
+    @command("time", "HH:MM", "when the digest arrives (your local time)", admin=True, open_without_args=True,
+             target=True, menu="Digest time, e.g. /time 08:30")
     def time(self, msg: Message, chat: Chat, args: str) -> Reply:
         hhmm = dg.parse_hhmm(args)
         if not hhmm:
@@ -264,6 +255,8 @@ class Commands:
         when = dg.next_run(chat.tz, hhmm, self.core.clock()).astimezone(dg.zone(chat.tz))
         return Reply(text=f"Digest time{self.where(msg, chat)} set to {hhmm} ({chat.tz}). Next: {when:%a %d %b %H:%M}.")
 
+    @command("timezone", "Area/City", "your time zone, e.g. Europe/Berlin", aliases=("tz",), admin=True,
+             open_without_args=True, target=True, menu="Time zone, e.g. /timezone Europe/Berlin")
     def timezone(self, msg: Message, chat: Chat, args: str) -> Reply:
         if not args:
             return err(f"The time zone{self.where(msg, chat)} is {chat.tz}. Change it with e.g. /timezone Europe/Berlin")
@@ -282,10 +275,14 @@ class Commands:
         return Reply(text=f"Time zone{self.where(msg, chat)} set to {name} (it is {local:%H:%M} there). "
                           f"Digests arrive at {chat.digest_time} {name} time.")
 
+    @command("pause", "", "stop digests and trending posts", aliases=("stop",), admin=True, target=True,
+             menu="Pause digests")
     def pause(self, msg: Message, chat: Chat, args: str) -> Reply:
         self.store.chats.update(chat.platform, chat.chat_id, paused=1)
         return Reply(text=f"Paused{self.where(msg, chat)}: no digests or trending posts until /resume.")
 
+    @command("resume", "", "restart digests", aliases=("start_digest",), admin=True, target=True,
+             menu="Resume digests")
     def resume(self, msg: Message, chat: Chat, args: str) -> Reply:
         row = self.store.chats.settings(chat.platform, chat.chat_id)
         if not row["paused"]:
@@ -295,6 +292,8 @@ class Commands:
                                 digest_since=self.now_iso() if row["subscribed_at"] else row["digest_since"])
         return Reply(text=f"Resumed{self.where(msg, chat)}. The next digest comes at {chat.digest_time} ({chat.tz}).")
 
+    @command("quiet", "on|off", "off: say so when a day has nothing new", admin=True, open_without_args=True,
+             target=True, menu="Quiet days: /quiet on or off")
     def quiet(self, msg: Message, chat: Chat, args: str) -> Reply:
         value = args.lower()
         if value not in ("on", "off"):
@@ -302,6 +301,8 @@ class Commands:
         self.store.chats.update(chat.platform, chat.chat_id, notify_empty=int(value == "off"))
         return Reply(text="Quiet days stay silent." if value == "on" else "I'll say so when there is nothing new.")
 
+    @command("digest", "", "preview the next digest now", aliases=("preview",), target=True,
+             menu="Preview your next digest")
     def digest(self, msg: Message, chat: Chat, args: str) -> Reply:
         row = self.store.chats.settings(chat.platform, chat.chat_id)
         if not row["subscribed_at"]:
@@ -314,6 +315,8 @@ class Commands:
                               "after your previous one (or after you followed); /search covers everything.")
         return Reply(text=f"{head}:\n{d.reply.text}", cards=d.reply.cards, footer=d.reply.footer)
 
+    @command("trending", "[N]", "today's top papers on Hugging Face", aliases=("top",),
+             menu="Today's trending papers")
     def trending(self, msg: Message, chat: Chat, args: str) -> Reply:
         n = 10
         if args:
@@ -327,6 +330,8 @@ class Commands:
         return Reply(text=f"Trending on Hugging Face, {day}: top {len(papers)} by upvotes.",
                      cards=tuple(dg.paper_card(p) for p in papers))
 
+    @command("channel", "trending N HH:MM", "a daily trending post in this chat (/channel off, /channel topics on|off)",
+             admin=True, open_without_args=True, target=True, menu="Daily posts for this chat or a channel")
     def channel(self, msg: Message, chat: Chat, args: str) -> Reply:
         words = args.split()
         chats, where = self.store.chats, self.where(msg, chat)
@@ -361,6 +366,7 @@ class Commands:
             return Reply(text=f"Every day at {hhmm} ({chat.tz}) I'll post the top {n} Hugging Face papers{where}.")
         return err("Try /channel (show), /channel trending 10 09:00, /channel topics on|off or /channel off.")
 
+    @command("settings", "", "everything about this chat", target=True, menu="Your settings")
     def settings(self, msg: Message, chat: Chat, args: str) -> Reply:
         return self.overview(chat.platform, chat.chat_id, buttons=not self.where(msg, chat))
 

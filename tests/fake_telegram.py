@@ -98,6 +98,7 @@ class FakeTelegram:
         self.chats: dict[int, dict] = {}
         self.members: dict[tuple[int, int], str] = {}
         self.commands: list[dict] = []
+        self.menus: dict[str, list[dict]] = {}  # setMyCommands by scope type
         self.webhook: Optional[dict] = None
         self.limits: Optional[dict] = None
         self._ids = itertools.count(1)
@@ -349,7 +350,13 @@ class FakeTelegram:
                 "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": True}
 
     async def _m_setMyCommands(self, p):
-        self.commands = p.get("commands", [])
+        scope = (p.get("scope") or {}).get("type", "default")
+        for c in p.get("commands", []):  # the Bot API's rules for a command menu entry
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", c["command"]) or not 1 <= len(c["description"]) <= 256:
+                raise ApiError(400, f"Bad Request: BOT_COMMAND_INVALID ({c['command']})")
+        self.menus[scope] = p.get("commands", [])
+        if scope == "default":
+            self.commands = self.menus[scope]
         return True
 
     async def _m_deleteWebhook(self, p):

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from adapters.cli import cli  # the entry point, with every command registered
+from bot import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -29,3 +30,14 @@ def test_quick_start_commands_are_the_ones_ci_and_make_use():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^test: .*\n\t.*pytest", makefile, re.M)
     assert re.search(r"^run: .*\n\t.*paperwire run", makefile, re.M)
+
+
+# slash words in the README that are not Paperwire chat commands: Slack's /invite, BotFather's /setinline, the
+# console's /quit, the HTTP /healthz route
+NOT_CHAT_COMMANDS = {"invite", "setinline", "quit", "healthz"}
+
+
+def test_every_chat_command_is_documented_and_every_documented_one_exists():
+    documented = set(re.findall(r"(?<![\w/.:<-])/([a-z][a-z0-9_]*)\b(?![/.\w-])", README)) - NOT_CHAT_COMMANDS
+    assert {c.name for c in registry.commands()} - documented == set()  # every command documented
+    assert documented - set(registry.words()) == set()  # every documented command exists (name or alias)

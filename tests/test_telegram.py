@@ -15,7 +15,13 @@ async def test_start_registers_commands_and_welcomes(store, clock):
     async with running(store, clock) as (fake, _, _):
         names = {c["command"] for c in fake.commands}
         assert {"search", "follow", "unfollow", "topics", "time", "timezone", "pause", "resume", "digest",
-                "trending", "channel", "settings", "help", "start"} <= names
+                "trending", "channel", "settings", "help", "start", "quiet"} <= names
+        # command scopes: group members see what anyone may run, group admins and private chats everything
+        menus = {scope: {c["command"] for c in cmds} for scope, cmds in fake.menus.items()}
+        assert menus["all_private_chats"] == names
+        assert {"follow", "time", "pause", "channel", "search", "topics"} <= menus["all_chat_administrators"]
+        assert {"search", "topics", "trending", "settings", "help"} <= menus["all_group_chats"]
+        assert not {"follow", "unfollow", "time", "timezone", "pause", "resume", "quiet"} & menus["all_group_chats"]
         [reply] = await say(fake, 5, "/start")
         assert reply["parse_mode"] == "HTML" and "/follow" in reply["plain"] and "Try:" in reply["plain"]
 

@@ -1,0 +1,72 @@
+"""One command registry (bot/registry.py): /help, Telegram's menus and handlers, Slack's subcommands and the admin
+rule all come from it, so a command registered once exists everywhere and nowhere is a second list to forget."""
+from __future__ import annotations
+
+import pytest
+
+from adapters import slack_render
+from bot import registry
+from bot.core import Core
+from bot.models import Message, Reply
+
+
+@pytest.fixture
+def extra_command():
+    """A command registered the way a new feature would register one, removed afterwards."""
+
+    @registry.command("wave", "NAME", "say hello to NAME", aliases=("hi",), admin=True, target=True, menu="Wave")
+    def wave(cmds, msg, chat, args):
+        return Reply(text=f"Hello {args} from {chat.chat_id}")
+
+    yield wave
+    spec = registry._commands.pop("wave")
+    for word in (spec.name, *spec.aliases):
+        registry._words.pop(word)
+
+
+async def no() -> bool:
+    return False
+
+
+async def test_a_registered_command_is_everywhere_at_once(store, clock, extra_command):
+    core = Core(store, clock=clock)
+    say = lambda text, **kw: core.handle(Message("test", "c1", "u1", text=text, **kw))  # noqa: E731
+    assert (await say("/wave Ada")).text == "Hello Ada from c1"
+    assert (await say("/hi Ada")).text == "Hello Ada from c1"  # the alias
+    assert "/wave NAME - say hello to NAME (also /hi)" in (await say("/help")).text
+    # admin-only in groups, like every settings command
+    r = await say("/wave Ada", chat_kind="group", is_admin=no)
+    assert r.error and "admin" in r.text
+    # Telegram: menus and the CommandHandler's names; Slack: `/papers wave Ada`
+    assert ("wave", "Wave") in registry.menu("private") and ("wave", "Wave") in registry.menu("admins")
+    assert "wave" not in dict(registry.menu("group"))
+    assert {"wave", "hi"} <= set(registry.words())
+    assert slack_render.to_core_text("wave Ada") == "/wave Ada"
+    assert slack_render.to_core_text("hi there") == "/search hi there"  # aliases are not Slack subcommands
+    assert slack_render.slack_commands("try /wave Ada") == "try /papers wave Ada"
+
+
+def test_names_and_aliases_are_unique():
+    with pytest.raises(ValueError, match="already registered"):
+        registry.command("find", "", "clashes with an alias of /search")(lambda *a: None)
+    with pytest.raises(ValueError, match="already registered"):
+        registry.command("search", "", "a second /search")(lambda *a: None)
+    with pytest.raises(ValueError, match="lowercase"):
+        registry.command("Bad-Name", "", "Telegram refuses this name")(lambda *a: None)
+    with pytest.raises(ValueError, match="already registered"):
+        registry.action("fol")(lambda *a: None)
+
+
+def test_the_builtin_rules_come_from_the_registry():
+    admin = {c.name for c in registry.commands() if c.admin}
+    assert admin == {"follow", "unfollow", "time", "timezone", "pause", "resume", "quiet", "channel"}
+    assert registry.lookup("tz").name == "timezone" and registry.lookup("subscribe").name == "follow"
+    # the bare settings commands only show the current value: open to everyone
+    assert not registry.lookup("channel").needs_admin("") and registry.lookup("channel").needs_admin("off")
+    assert not registry.lookup("time").needs_admin("") and registry.lookup("follow").needs_admin("")
+    assert {a for a in ("fol", "unf", "tz", "more", "abs", "share", "dmore")
+            if registry.find_action(a).admin} == {"fol", "unf", "tz"}
+    for name, description in registry.menu("private"):
+        assert 1 <= len(description) <= 256 and len(name) <= 32
+    assert "start" not in dict(registry.menu("group")) and "start" not in dict(registry.menu("admins"))
+    assert slack_render.subcommands() == {c.name for c in registry.commands()}
