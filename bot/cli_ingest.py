@@ -63,14 +63,17 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
     store = obj.store
     now = _now(obj)
     total = IngestReport()
+    unreadable: list[str] = []
     for path in _expand(paths):
         report = IngestReport()
         parse_problems: list[str] = []
+        read = 0
         try:
             papers = load_path(path, parse_problems)
             with click.progressbar(papers, label=path.name, show_pos=True, file=sys.stderr) as bar:
                 it = iter(bar)
                 while chunk := list(islice(it, _CHUNK)):
+                    read += len(chunk)
                     report.merge(store.papers.upsert_many(chunk, now=now))
         except OSError as e:
             parse_problems.append(f"could not read the file ({e.strerror or e})")
@@ -79,9 +82,14 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
         report.problems[:0] = parse_problems
         _summary(str(path), report)
         total.merge(report)
+        if not read and parse_problems:
+            unreadable.append(str(path))
     if len(paths) > 1 or Path(paths[0]).is_dir():
         click.echo(f"total: {total.added} added, {total.updated} updated, {total.skipped} skipped")
     click.echo(f"papers in the database: {store.papers.count()}")
+    if unreadable:  # nothing valid in a file is an error, not "0 added"
+        click.echo(f"error: no papers could be read from {', '.join(unreadable)}", err=True)
+        raise SystemExit(1)
 
 
 @cli.group()
@@ -95,7 +103,7 @@ def _run_fetches(obj: Context, jobs) -> None:
 
     async def main() -> bool:
         ok = True
-        async with Fetcher(obj.settings) as fetcher:
+        async with Fetcher.interactive(obj.settings) as fetcher:
             for label, make in jobs:
                 try:
                     batch = await make(fetcher)
@@ -137,8 +145,17 @@ def fetch_hf(obj: Context, day: str | None, days: int | None) -> None:
     _run_fetches(obj, [(f"hf {d}", lambda f, d=d: f.hf_day(d)) for d in wanted])
 
 
+def _categories(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    from bot.sources.categories import check_category
+
+    try:
+        return tuple(check_category(v) for v in values)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--category")
+
+
 @fetch.command("arxiv")
-@click.option("--category", "categories", multiple=True, required=True,
+@click.option("--category", "categories", multiple=True, required=True, callback=_categories,
               help="arXiv category such as cs.CL (repeatable).")
 @click.option("--max", "max_results", type=click.IntRange(1, 2000), default=100, show_default=True,
               help="How many of the newest papers to fetch per category.")

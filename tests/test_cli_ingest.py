@@ -66,8 +66,9 @@ def test_ingest_directory_and_bad_content_reported(tmp_path, env):
                         "published": "2025-03-18", "upvotes": None, "source": "arxiv-daily"}), "{oops"]
     (d / "b_rows.jsonl").write_text("\n".join(rows))
     r = run(tmp_path, env, "ingest", str(d))
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # a file with nothing readable is an error; the good file still loads
     assert "a_notes.txt: 0 added, 0 updated, 0 skipped" in r.output and "unknown format" in r.output
+    assert "no papers could be read from" in r.output and "a_notes.txt" in r.output.splitlines()[-1]
     assert "b_rows.jsonl: 1 added, 0 updated, 1 skipped" in r.output and "line 2 skipped" in r.output
     assert "README" not in r.output
 
@@ -125,6 +126,7 @@ def test_fetch_hf_date_and_days(tmp_path, env, upstream):
 def test_fetch_hf_errors_are_one_clear_line(tmp_path, env, upstream):
     r = run(tmp_path, env, "fetch", "hf", "--date", "2026-08-20")  # the fake answers 404
     assert r.exit_code == 1 and "hf 2026-08-20: failed: " in r.output and "HTTP 404" in r.output
+    assert "(127.0.0.1:" in r.output  # the host is named
     r = run(tmp_path, env, "fetch", "hf", "--date", "21/08/2026")
     assert r.exit_code == 2 and "not a date" in r.output
     r = run(tmp_path, env, "fetch", "hf", "--date", "2026-08-21", "--days", "2")
@@ -139,4 +141,8 @@ def test_fetch_arxiv_category(tmp_path, env, upstream):
     (q,) = upstream.seen
     assert q["search_query"] == "cat:math.DG" and q["max_results"] == "20"
     r = run(tmp_path, env, "fetch", "arxiv", "--category", "cs.CL; DROP")
-    assert r.exit_code == 1 and "not an arXiv category" in r.output
+    assert r.exit_code == 2 and "not an arXiv category" in r.output
+    r = run(tmp_path, env, "fetch", "arxiv", "--category", "foo.bar")
+    assert r.exit_code == 2 and "not an arXiv category" in r.output and len(upstream.seen) == 1
+    r = run(tmp_path, env, "fetch", "arxiv", "--category", "cs.cl", "--max", "20")
+    assert r.exit_code == 0 and "arxiv cs.CL:" in r.output  # the canonical spelling

@@ -103,7 +103,7 @@ async def test_hf_day_fetches_parses_and_dates(upstream):
     assert len(batch.papers) == 17 and batch.problems == []
     assert batch.papers[0].upvotes == 163 and batch.papers[0].hf_date == "2026-08-21"
     ((path, query, headers),) = upstream.requests
-    assert path == "/api/daily_papers" and query == {"date": "2026-08-21"}
+    assert path == "/api/daily_papers" and query == {"date": "2026-08-21", "limit": "100", "p": "0"}
     assert headers["User-Agent"].startswith("paperwire/")
     assert t.sleeps == []
 

@@ -68,12 +68,28 @@ def parse_entry(entry) -> Paper:
     )
 
 
-def total_results(data: bytes | str) -> Optional[int]:
-    """`opensearch:totalResults` of a feed (for paging), or None."""
+_XML_INVALID = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_root(data: bytes | str):
+    """Parse untrusted XML safely; bytes that are not UTF-8 and control characters XML forbids are replaced
+    (one bad byte must not drop a whole document). ValueError with a short reason for a document that fails."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="replace")
     try:
-        root = SafeET.fromstring(data)
-    except (SafeET.ParseError, DefusedXmlException, ValueError):
-        return None
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        data = data.decode("utf-8", errors="replace").encode("utf-8")
+    data = _XML_INVALID.sub("\ufffd".encode("utf-8"), data)
+    try:
+        return SafeET.fromstring(data)
+    except DefusedXmlException as e:
+        raise ValueError(f"refused unsafe XML ({type(e).__name__})") from None
+    except (SafeET.ParseError, ValueError) as e:
+        raise ValueError(f"not valid XML ({str(e)[:80]})") from None
+
+
+def _total(root) -> Optional[int]:
     found = root.find(f"{OPENSEARCH}totalResults")
     try:
         return int(found.text) if found is not None and found.text else None
@@ -81,22 +97,36 @@ def total_results(data: bytes | str) -> Optional[int]:
         return None
 
 
-def parse_atom(data: bytes | str, problems: Optional[list] = None, name: str = "") -> Iterator[Paper]:
-    """Bytes of an arXiv API response -> Papers; a bad entry is reported and skipped, a bad document reported."""
-    sink = Problems(problems, name)
+def total_results(data: bytes | str) -> Optional[int]:
+    """`opensearch:totalResults` of a feed (for paging), or None."""
     try:
-        root = SafeET.fromstring(data)
-    except DefusedXmlException as e:
-        sink.add(f"refused unsafe XML ({type(e).__name__})")
-        return
-    except (SafeET.ParseError, ValueError) as e:
-        sink.add(f"not valid XML ({e})")
-        return
+        return _total(xml_root(data))
+    except ValueError:
+        return None
+
+
+def parse_atom_doc(data: bytes | str, problems: Optional[list] = None,
+                   name: str = "") -> tuple[list[Paper], int, Optional[int]]:
+    """An arXiv API answer -> (papers, entries seen, totalResults). ValueError when it is not an Atom feed."""
+    root = xml_root(data)
     if root.tag != f"{ATOM}feed":
-        sink.add(f"not an Atom feed (root element {root.tag!r})")
-        return
-    for i, entry in enumerate(root.findall(f"{ATOM}entry")):
+        raise ValueError(f"not an Atom feed (root element {str(root.tag)[:60]!r})")
+    sink = Problems(problems, name)
+    papers: list[Paper] = []
+    entries = root.findall(f"{ATOM}entry")
+    for i, entry in enumerate(entries):
         try:
-            yield parse_entry(entry)
+            papers.append(parse_entry(entry))
         except ValueError as e:
             sink.add(f"entry {i} skipped: {e}")
+    return papers, len(entries), _total(root)
+
+
+def parse_atom(data: bytes | str, problems: Optional[list] = None, name: str = "") -> Iterator[Paper]:
+    """Bytes of an arXiv API response -> Papers; a bad entry is reported and skipped, a bad document reported."""
+    try:
+        papers, _, _ = parse_atom_doc(data, problems, name)
+    except ValueError as e:
+        Problems(problems, name).add(str(e))
+        return
+    yield from papers

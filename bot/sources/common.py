@@ -38,6 +38,24 @@ def collapse(text) -> str:
     return " ".join(text.split())
 
 
+def clean_text(text: str) -> str:
+    """Lone surrogates (from JSON `\\ud800` escapes) become U+FFFD: SQLite refuses to store them."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def to_text(value, what: str) -> str:
+    """A text field, whitespace collapsed; None -> ''; anything but a string (a list, a number) -> ValueError."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{what} is not text ({type(value).__name__})")
+    return collapse(clean_text(value))
+
+
 def arxiv_id_or_none(value) -> Optional[str]:
     """A versionless arXiv id from an id or an abs/pdf URL, or None when it does not look like one."""
     if not isinstance(value, str):

@@ -11,10 +11,87 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from typing import Iterator, Optional
 
 from bot.models import Paper
-from bot.sources.common import Problems, arxiv_id_or_none, collapse, day, int_or_none
+from bot.sources.common import Problems, arxiv_id_or_none, clean_text, collapse, day, int_or_none, to_text
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class _Bad:
+    """A list element that could not be decoded on its own (kept so its index is reported)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def _skip_value(text: str, i: int) -> int:
+    """The end of the JSON container starting at `i`, found without recursion (for one `json` cannot nest into)."""
+    depth = 0
+    for m in _TOKEN.finditer(text, i):
+        t = m.group()
+        if t in "[{":
+            depth += 1
+        elif t in "]}":
+            depth -= 1
+            if depth == 0:
+                return m.end()
+    raise ValueError("not valid JSON (the list never ends: truncated answer?)")
+
+
+def _decode_list(text: str, start: int) -> list:
+    """A top-level JSON list decoded element by element: an element nested too deeply for `json` becomes a
+    `_Bad` item (the others still load), and a worker thread gives the GIL back between elements."""
+    decode = _DECODER.raw_decode
+    items: list = []
+    i = _WS.match(text, start + 1).end()
+    if text.startswith("]", i):
+        return items
+    while True:
+        try:
+            obj, i = decode(text, i)
+            items.append(obj)
+        except RecursionError:
+            i = _skip_value(text, i)
+            items.append(_Bad("nested too deeply"))
+        except ValueError as e:
+            raise ValueError(f"not valid JSON ({str(e)[:80]})") from None
+        i = _WS.match(text, i).end()
+        if text.startswith(",", i):
+            i = _WS.match(text, i + 1).end()
+        elif text.startswith("]", i):
+            break
+        else:
+            raise ValueError(f"not valid JSON (expected ',' or ']' at char {i})")
+    if text[i + 1:].strip():
+        raise ValueError(f"not valid JSON (extra data after char {i})")
+    return items
+
+
+def decode_items(data: bytes | str) -> list:
+    """The item list of an HF answer; ValueError (with a short reason) when it is not one.
+
+    Bytes that are not UTF-8 are replaced (one bad byte does not drop a page); a list with one element nested
+    too deeply for `json` is split into its elements so the others still load.
+    """
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    start = _WS.match(text).end()
+    if text.startswith("[", start):
+        return _decode_list(text, start)
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    except ValueError as e:
+        raise ValueError(f"not valid JSON ({str(e)[:80]})") from None
+    items = items_of(doc)
+    if items is None:
+        raise ValueError("unexpected JSON shape: expected a list of papers")
+    return items
 
 
 def items_of(doc) -> Optional[list]:
@@ -30,6 +107,8 @@ def items_of(doc) -> Optional[list]:
 
 
 def _as_dict(item):
+    if isinstance(item, _Bad):
+        raise ValueError(item.reason)
     if isinstance(item, str):  # a Python repr of the item, as 22 archived upstream files store them
         try:
             item = ast.literal_eval(item)
@@ -39,15 +118,21 @@ def _as_dict(item):
 
 
 def _authors(raw) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ValueError(f"authors is not a list of names ({type(raw).__name__})")
     names = []
-    for a in raw or ():
+    for a in raw:
         if isinstance(a, str):
             name = a
         elif isinstance(a, dict) and not a.get("hidden"):
             name = a.get("name") or ""
         else:
             continue
-        name = collapse(name)
+        if not isinstance(name, str):
+            continue
+        name = collapse(clean_text(name))
         if name:
             names.append(name)
     return tuple(names)
@@ -62,7 +147,7 @@ def parse_item(item, hf_date: Optional[str] = None, default_date: Optional[str] 
     if wrapper is None:
         raise ValueError("item is not an object")
     paper = wrapper.get("paper") if isinstance(wrapper.get("paper"), dict) else wrapper
-    title = collapse(paper.get("title") or wrapper.get("title"))
+    title = to_text(paper.get("title") or wrapper.get("title"), "title")
     if not title:
         raise ValueError("item has no title")
     raw_id = paper.get("id")
@@ -74,7 +159,7 @@ def parse_item(item, hf_date: Optional[str] = None, default_date: Optional[str] 
     return Paper.make(
         title,
         arxiv_id,
-        abstract=collapse(paper.get("summary") or wrapper.get("summary")),
+        abstract=to_text(paper.get("summary") or wrapper.get("summary"), "summary"),
         authors=_authors(paper.get("authors")),
         published=day(paper.get("publishedAt")) or day(wrapper.get("publishedAt")),
         hf_date=hf_date or day(paper.get("submittedOnDailyAt")) or default_date,
@@ -90,8 +175,8 @@ def parse_items(items, problems: Problems, hf_date: Optional[str] = None,
     for i, item in enumerate(items):
         try:
             yield parse_item(item, hf_date=hf_date, default_date=default_date)
-        except (ValueError, TypeError, AttributeError) as e:
-            problems.add(f"item {i} skipped: {e}")
+        except (ValueError, TypeError, AttributeError, RecursionError) as e:
+            problems.add(f"item {i} skipped: {e or type(e).__name__}")
 
 
 def parse_hf(data: bytes | str, problems: Optional[list] = None, name: str = "",
@@ -99,12 +184,8 @@ def parse_hf(data: bytes | str, problems: Optional[list] = None, name: str = "",
     """Bytes of an HF response (or archived dump) -> Papers; bad items are reported, not fatal."""
     sink = Problems(problems, name)
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        sink.add(f"not valid JSON ({e})")
-        return
-    items = items_of(doc)
-    if items is None:
-        sink.add("unexpected JSON shape: expected a list of papers")
+        items = decode_items(data)
+    except ValueError as e:
+        sink.add(str(e))
         return
     yield from parse_items(items, sink, hf_date=hf_date, default_date=default_date)

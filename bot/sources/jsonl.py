@@ -14,15 +14,21 @@ from typing import Iterable, Iterator, Optional
 
 from bot.models import Paper, title_key
 from bot.sources import hf
-from bot.sources.common import Problems, arxiv_id_or_none, collapse, date_in_name, day, int_or_none
+from bot.sources.common import Problems, arxiv_id_or_none, clean_text, collapse, date_in_name, day, int_or_none, to_text
 
 _HF = ("hf",)
 _ARXIV = ("arxiv",)
 
 
-def _strings(value) -> tuple[str, ...]:
-    """A list of names/categories, whitespace collapsed, empties and non-strings dropped (a hot path)."""
-    if not isinstance(value, list) or not value:
+def _strings(value, what: str = "authors") -> tuple[str, ...]:
+    """A list of names/categories, whitespace collapsed, empties and non-strings dropped (a hot path).
+
+    Absent -> (); present but not a list (a string would split into letters) -> ValueError."""
+    if not isinstance(value, list):
+        if value is None or value == "":
+            return ()
+        raise ValueError(f"{what} is not a list ({type(value).__name__})")
+    if not value:
         return ()
     try:
         out = [" ".join(v.split()) for v in value]
@@ -44,8 +50,10 @@ def normalized_row(row: dict) -> Paper:
     arxiv_id = arxiv_id_or_none(raw_id) if raw_id else None
     if raw_id and not arxiv_id:
         raise ValueError(f"row has an arxiv_id that is not an arXiv id: {str(raw_id)[:40]!r}")
-    title = collapse(title)
+    title = collapse(clean_text(title))
     abstract = row.get("abstract")
+    if isinstance(abstract, str):
+        abstract = clean_text(abstract)
     upvotes = row.get("upvotes")
     comments = row.get("num_comments", row.get("comments"))
     sources = row.get("sources")
@@ -63,7 +71,7 @@ def normalized_row(row: dict) -> Paper:
         hf_date=day(row.get("hf_date")),
         upvotes=upvotes if type(upvotes) is int else int_or_none(upvotes),
         comments=comments if type(comments) is int else int_or_none(comments),
-        categories=_strings(row.get("categories")),
+        categories=_strings(row.get("categories"), "categories"),
         github_repo=_repo(row.get("github_repo")),
         sources=sources,
     )
@@ -71,7 +79,7 @@ def normalized_row(row: dict) -> Paper:
 
 def crawl_row(row: dict, listing_date: Optional[str] = None) -> Paper:
     """One arXiv daily-listing crawl row -> Paper."""
-    title = collapse(row.get("title"))
+    title = to_text(row.get("title"), "title")
     if not title:
         raise ValueError("row has no title")
     arxiv_id = arxiv_id_or_none(row.get("id")) or arxiv_id_or_none(row.get("abs"))
@@ -80,10 +88,10 @@ def crawl_row(row: dict, listing_date: Optional[str] = None) -> Paper:
     return Paper.make(
         title,
         arxiv_id,
-        abstract=collapse(row.get("summary")),
+        abstract=to_text(row.get("summary"), "summary"),
         authors=_strings(row.get("authors")),
         published=listing_date,
-        categories=_strings(row.get("categories")),
+        categories=_strings(row.get("categories"), "categories"),
         sources=_ARXIV,
     )
 
@@ -108,17 +116,23 @@ def parse_lines(lines: Iterable[str | bytes], problems: Optional[list] = None, n
         if not line.strip():
             continue
         try:
-            row = loads(line)
+            try:
+                row = loads(line)
+            except UnicodeDecodeError:  # a bad byte is replaced, the line still loads
+                row = loads(line.decode("utf-8", errors="replace"))
         except (ValueError, UnicodeDecodeError) as e:
             sink.add(f"line {n} skipped: not JSON ({str(e)[:80]})")
+            continue
+        except RecursionError:
+            sink.add(f"line {n} skipped: JSON nested too deeply")
             continue
         if not isinstance(row, dict):
             sink.add(f"line {n} skipped: not a JSON object")
             continue
         try:
             yield row_to_paper(row, listing_date)
-        except (ValueError, TypeError, AttributeError) as e:
-            sink.add(f"line {n} skipped: {e}")
+        except (ValueError, TypeError, AttributeError, RecursionError) as e:
+            sink.add(f"line {n} skipped: {e or type(e).__name__}")
 
 
 def parse_jsonl(data: bytes | str, problems: Optional[list] = None, name: str = "") -> Iterator[Paper]:

@@ -28,8 +28,23 @@ def recent_days(clock, n: int) -> list[str]:
     return [(today - timedelta(days=i)).isoformat() for i in range(max(1, n))]
 
 
+STORE_CHUNK = 500  # papers per upsert on the event loop: each chunk is a few ms, so the loop stays responsive
+
+
 def store_batch(store, batch: Batch, clock) -> IngestReport:
     report = store.papers.upsert_many(batch.papers, now=now_iso(clock))
+    report.skipped += count_skipped(batch.problems)
+    report.problems.extend(batch.problems)
+    return report
+
+
+async def store_batch_async(store, batch: Batch, clock) -> IngestReport:
+    """`store_batch` in chunks, yielding to the event loop between them (the store lives on the loop's thread)."""
+    now = now_iso(clock)
+    report = IngestReport()
+    for i in range(0, len(batch.papers), STORE_CHUNK):
+        report.merge(store.papers.upsert_many(batch.papers[i:i + STORE_CHUNK], now=now))
+        await asyncio.sleep(0)
     report.skipped += count_skipped(batch.problems)
     report.problems.extend(batch.problems)
     return report
@@ -48,7 +63,7 @@ async def ingest_once(store, fetcher: Fetcher, clock, days: list[str], categorie
             log.warning("ingest %s failed: %s", label, e)
             report.problems.append(f"{label}: {e}")
             continue
-        part = store_batch(store, batch, clock)
+        part = await store_batch_async(store, batch, clock)
         log.info("ingest %s: %d added, %d updated, %d skipped", label, part.added, part.updated, part.skipped)
         report.merge(part)
     return report
