@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 from bot import registry
 from bot.models import Button, Card, Reply
-from bot.render import highlight_spans, short_authors, snippet, truncate
+from bot.render import card_body, highlight_spans, paper_links, short_authors, truncate
 
 MAX_BLOCKS = 50  # per message (Block Kit)
 MAX_HOME_BLOCKS = 100  # per App Home view
@@ -80,10 +80,11 @@ def card_text(card: Card) -> str:
         meta.append(p.hf_date or p.published)
     if p.upvotes is not None:
         meta.append(f"▲ {p.upvotes}")
+    meta += [_link(url, label) for label, url in paper_links(p)]
     lines = [f"*{_link(p.url, truncate(p.title, 300))}*"]
     if meta:
         lines.append(" · ".join(meta))
-    body = p.abstract if card.show_abstract else (card.snippet or snippet(p, card.matched))
+    body = card_body(card)
     head = "\n".join(lines)
     if body:
         lines.append(bold_matches(truncate(body, SECTION_CHARS - len(head) - 200), card.matched))

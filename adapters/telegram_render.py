@@ -20,7 +20,7 @@ from telegram import (
 )
 
 from bot.models import Button, Card, Reply, SearchResult
-from bot.render import highlight_spans, pack, short_authors, snippet, truncate
+from bot.render import card_body, highlight_spans, pack, paper_links, short_authors, truncate
 
 MAX_TEXT = 4096  # Telegram: characters after entity parsing (counted here in UTF-16 units, the stricter measure)
 MAX_CALLBACK = 64  # bytes of callback_data
@@ -67,14 +67,13 @@ def card_html(card: Card, number: Optional[int] = None, limit: int = MAX_TEXT) -
         meta.append(esc(p.hf_date or p.published))
     if p.upvotes is not None:
         meta.append(f"▲ {p.upvotes}")
-    if p.github_repo and p.github_repo.startswith("https://"):
-        meta.append(f'<a href="{esc(p.github_repo)}">code</a>')
+    meta += [f'<a href="{esc(url)}">{esc(label)}</a>' for label, url in paper_links(p)]
     if meta:
         lines.append(f"<i>{' · '.join(meta[:1])}</i>" + "".join(" · " + m for m in meta[1:]))
     if card.why:
         lines.append("Matched: " + esc(", ".join(card.why)))
     fixed = "\n".join(lines)
-    body = p.abstract if card.show_abstract else (card.snippet or snippet(p, card.matched))
+    body = card_body(card)
     room = limit - visible_len(fixed) - 1
     while body and room > 20:
         out = lines[:]

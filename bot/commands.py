@@ -315,20 +315,31 @@ class Commands:
                               "after your previous one (or after you followed); /search covers everything.")
         return Reply(text=f"{head}:\n{d.reply.text}", cards=d.reply.cards, footer=d.reply.footer)
 
-    @command("trending", "[N]", "today's top papers on Hugging Face", aliases=("top",),
+    @command("trending", "[week] [N]", "today's top papers on Hugging Face (week: the last 7 days)", aliases=("top",),
              menu="Today's trending papers")
     def trending(self, msg: Message, chat: Chat, args: str) -> Reply:
         n = 10
-        if args:
-            if not args.isdigit() or not 1 <= int(args) <= MAX_TRENDING:
-                return err(f"/trending takes a number from 1 to {MAX_TRENDING}, e.g. /trending 5")
-            n = int(args)
+        words = args.lower().split()
+        week = bool(words) and words[0] in ("week", "w", "7d")
+        if week:
+            words = words[1:]
+        if words:
+            if len(words) > 1 or not words[0].isdigit() or not 1 <= int(words[0]) <= MAX_TRENDING:
+                return err(f"/trending takes a number from 1 to {MAX_TRENDING}, e.g. /trending 5 or /trending week 5")
+            n = int(words[0])
         day = self.store.papers.latest_hf_day()
-        papers = self.store.papers.trending(day, limit=n) if day else []
-        if not papers:
+        if not day:
             return Reply(text="No Hugging Face daily papers in the database yet.")
-        return Reply(text=f"Trending on Hugging Face, {day}: top {len(papers)} by upvotes.",
-                     cards=tuple(dg.paper_card(p) for p in papers))
+        if week:
+            from datetime import date, timedelta
+
+            first = (date.fromisoformat(day) - timedelta(days=6)).isoformat()
+            papers = self.store.papers.trending_between(first, day, limit=n)
+            head = f"Trending on Hugging Face this week ({first} to {day}): top {len(papers)} by upvotes."
+        else:
+            papers = self.store.papers.trending(day, limit=n)
+            head = f"Trending on Hugging Face, {day}: top {len(papers)} by upvotes."
+        return Reply(text=head, cards=tuple(dg.paper_card(p) for p in papers))
 
     @command("channel", "trending N HH:MM", "a daily trending post in this chat (/channel off, /channel topics on|off)",
              admin=True, open_without_args=True, target=True, menu="Daily posts for this chat or a channel")

@@ -45,6 +45,11 @@ class Paper:
     github_repo: Optional[str] = None
     sources: tuple[str, ...] = ()  # e.g. ("hf", "arxiv", "seed")
     first_seen: Optional[str] = None  # ISO-8601 UTC, set by the store on first ingest
+    # Hugging Face extras, where the API gives them
+    github_stars: Optional[int] = None
+    project_page: Optional[str] = None
+    ai_summary: str = ""
+    ai_keywords: tuple[str, ...] = ()
 
     @classmethod
     def make(cls, title: str, arxiv_id: Optional[str] = None, **fields) -> "Paper":

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.models import Button, Reply
-from bot.render import short_authors
+from bot.render import paper_links, short_authors
 
 
 def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
@@ -24,6 +24,8 @@ def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
                                      f"▲{p.upvotes}" if p.upvotes else "") if x)
         lines.append(f"{i}. {p.title}" + (f"  ({meta})" if meta else ""))
         lines.append(f"   {p.url}")
+        for link_label, url in paper_links(p):
+            lines.append(f"   {link_label}: {url}")
         body = p.abstract if card.show_abstract else card.snippet
         if body:
             lines.append("   " + body)

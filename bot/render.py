@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence, TypeVar
 
-from bot.models import Paper
+from bot.models import Card, Paper
 
 T = TypeVar("T")
 
@@ -39,6 +39,25 @@ def window(text: str, pos: int, length: int = 240) -> str:
         end = cut if cut > start else end
     piece = text[start:end].strip()
     return ("… " if start > 0 else "") + piece + (" …" if end < len(text) else "")
+
+
+def paper_links(p: Paper) -> list[tuple[str, str]]:
+    """A card's extra links as (label, https URL): the code repository (with its stars) and the project page."""
+    out = []
+    if p.github_repo and p.github_repo.startswith("https://"):
+        out.append((f"code ★{p.github_stars}" if p.github_stars else "code", p.github_repo))
+    if p.project_page and p.project_page.startswith("https://") and p.project_page != p.github_repo:
+        out.append(("project page", p.project_page))
+    return out
+
+
+def card_body(card: Card) -> str:
+    """The text under a card's title: the snippet, or the whole abstract (plus HF's AI summary) when asked."""
+    p = card.paper
+    if card.show_abstract:
+        extra = f"\n\nAI summary (Hugging Face): {p.ai_summary}" if p.ai_summary else ""
+        return (p.abstract or "") + extra if p.abstract else p.ai_summary
+    return card.snippet or snippet(p, card.matched) or p.ai_summary
 
 
 def snippet(paper: Paper, terms: Sequence[str] = (), length: int = 240) -> str:

@@ -16,6 +16,7 @@ migrations = register(Migrations("papers"))
 COLUMNS = (
     "id", "arxiv_id", "norm_title", "title", "abstract", "authors", "published", "hf_date",
     "upvotes", "comments", "categories", "github_repo", "sources", "first_seen", "updated_at",
+    "github_stars", "project_page", "ai_summary", "ai_keywords",
 )
 
 
@@ -82,6 +83,15 @@ def m002_papers_fts(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_papers_hf_extras(db: Database) -> None:
+    # what the HF daily papers API adds to a paper: code stars, project page, its AI summary and keywords
+    db.execute("ALTER TABLE papers ADD COLUMN github_stars INTEGER")
+    db.execute("ALTER TABLE papers ADD COLUMN project_page TEXT")
+    db.execute("ALTER TABLE papers ADD COLUMN ai_summary TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE papers ADD COLUMN ai_keywords TEXT NOT NULL DEFAULT '[]'")
+
+
 def utcnow_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -101,6 +111,10 @@ def row_to_paper(row: dict) -> Paper:
         github_repo=row["github_repo"],
         sources=tuple(json.loads(row["sources"] or "[]")),
         first_seen=row["first_seen"],
+        github_stars=row.get("github_stars"),
+        project_page=row.get("project_page"),
+        ai_summary=row.get("ai_summary") or "",
+        ai_keywords=tuple(json.loads(row.get("ai_keywords") or "[]")),
     )
 
 
@@ -126,6 +140,14 @@ def _merge(old: dict, new: Paper) -> dict:
         merged["categories"] = _json_list(new.categories, False)
     if new.github_repo:
         merged["github_repo"] = new.github_repo
+    if new.github_stars is not None:
+        merged["github_stars"] = new.github_stars
+    if new.project_page:
+        merged["project_page"] = new.project_page
+    if new.ai_summary:
+        merged["ai_summary"] = new.ai_summary
+    if new.ai_keywords:
+        merged["ai_keywords"] = _json_list(new.ai_keywords)
     sources = list(json.loads(old["sources"] or "[]"))
     sources += [s for s in new.sources if s not in sources]
     merged["sources"] = _json_list(sources, False)
@@ -160,6 +182,10 @@ def _new_row(p: Paper, now: str, norm_title: Optional[str] = None) -> dict:
         "sources": _json_list(p.sources, False),
         "first_seen": p.first_seen or now,
         "updated_at": now,
+        "github_stars": p.github_stars,
+        "project_page": p.project_page,
+        "ai_summary": p.ai_summary or "",
+        "ai_keywords": _json_list(p.ai_keywords),
     }
 
 
@@ -304,6 +330,17 @@ class PaperRepo:
             for r in self._rows(
                 "SELECT * FROM papers WHERE hf_date=? ORDER BY coalesce(upvotes,0) DESC, comments DESC, id LIMIT ?",
                 [day, limit],
+            )
+        ]
+
+    def trending_between(self, first_day: str, last_day: str, limit: int = 10) -> list[Paper]:
+        """The top papers of the HF days first_day..last_day (inclusive) by upvotes: `/trending week`."""
+        return [
+            row_to_paper(r)
+            for r in self._rows(
+                "SELECT * FROM papers WHERE hf_date BETWEEN ? AND ? "
+                "ORDER BY coalesce(upvotes,0) DESC, comments DESC, id LIMIT ?",
+                [first_day, last_day, limit],
             )
         ]
 

@@ -155,7 +155,8 @@ def parse_item(item, hf_date: Optional[str] = None, default_date: Optional[str] 
     if raw_id and not arxiv_id:
         raise ValueError(f"item has an id that is not an arXiv id: {str(raw_id)[:40]!r}")
     comments = wrapper.get("numComments", paper.get("numComments"))
-    repo = paper.get("githubRepo")
+    repo = _url(paper.get("githubRepo"))
+    keywords = paper.get("ai_keywords")
     return Paper.make(
         title,
         arxiv_id,
@@ -165,9 +166,21 @@ def parse_item(item, hf_date: Optional[str] = None, default_date: Optional[str] 
         hf_date=hf_date or day(paper.get("submittedOnDailyAt")) or default_date,
         upvotes=int_or_none(paper.get("upvotes")),
         comments=int_or_none(comments),
-        github_repo=repo.strip() if isinstance(repo, str) and repo.strip() else None,
+        github_repo=repo,
+        github_stars=int_or_none(paper.get("githubStars")) if repo else None,
+        project_page=_url(paper.get("projectPage")),
+        ai_summary=to_text(paper.get("ai_summary") if isinstance(paper.get("ai_summary"), str) else None, "ai_summary"),
+        ai_keywords=tuple(collapse(clean_text(k)) for k in keywords[:20] if isinstance(k, str) and k.strip())
+        if isinstance(keywords, list) else (),
         sources=("hf",),
     )
+
+
+def _url(value) -> Optional[str]:
+    """An http(s) link as given, or None (a link a card shows must be one a client can open)."""
+    if isinstance(value, str) and value.strip().lower().startswith(("https://", "http://")) and len(value) < 500:
+        return value.strip()
+    return None
 
 
 def parse_items(items, problems: Problems, hf_date: Optional[str] = None,

@@ -69,7 +69,7 @@ async def ingest_once(store, fetcher: Fetcher, clock, days: list[str], categorie
     return report
 
 
-async def ingest_forever(store, settings, clock, stop_event: asyncio.Event, fetch_days: int = 2,
+async def ingest_forever(store, settings, clock, stop_event: asyncio.Event, fetch_days: int = 4,
                          fetcher: Optional[Fetcher] = None,
                          on_cycle: Optional[Callable[[IngestReport], None]] = None) -> None:
     """Every `settings.ingest_interval_s`: fetch the last `fetch_days` HF days and settings.arxiv_categories.
