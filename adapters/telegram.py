@@ -52,18 +52,9 @@ def _message(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str = "",
     """The neutral Message, with lazy platform look-ups the core may need (admin check, channel resolution)."""
     chat, user, bot = update.effective_chat, update.effective_user, context.bot
     kind = KINDS.get(chat.type, "group")
-    sender_chat = update.effective_message.sender_chat if update.effective_message else None
 
     async def is_admin() -> bool:
-        if kind == "private" or (sender_chat is not None and sender_chat.id == chat.id):
-            return True  # a private chat's owner, a channel post, or an anonymous group admin
-        if user is None:
-            return False
-        try:
-            return (await bot.get_chat_member(chat.id, user.id)).status in ADMINS
-        except TelegramError as e:
-            log.warning("getChatMember failed for chat %s: %s", chat.id, e)
-            return False
+        return await actor_is_admin(update, bot, kind)
 
     async def resolve_channel(name: str) -> ChannelInfo:
         return await resolve(bot, user.id if user else None, name)
@@ -71,6 +62,40 @@ def _message(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str = "",
     return Message(platform="telegram", chat_id=str(chat.id), user_id=str(user.id if user else chat.id), text=text,
                    action=action, chat_kind=kind, user_name=user.full_name if user else "",
                    chat_title=chat.title or chat.full_name or "", is_admin=is_admin, resolve_channel=resolve_channel)
+
+
+async def actor_is_admin(update: Update, bot, kind: str) -> bool:
+    """May the actor of this update change the chat's settings? The actor, never the message a button sits under.
+
+    - private chat: its owner, always;
+    - a button press: the presser (`callback_query.from_user`), asked with getChatMember - a channel post's (or the
+      bot's own post's) `sender_chat` says nothing about who pressed;
+    - a message with `sender_chat`: the chat itself speaking (an anonymous group admin, or a post in the channel,
+      which only its admins can make) counts; a message sent as any other channel (a user's personal channel, a
+      linked channel's automatic forward) does not;
+    - any other message: its sender, asked with getChatMember.
+    Asking the platform can fail: the error propagates and the core refuses (fails closed) with its own message.
+    """
+    chat = update.effective_chat
+    if kind == "private":
+        return True
+    query = update.callback_query
+    if query is not None:
+        actor = query.from_user
+    else:
+        message = update.effective_message
+        if message is not None and message.sender_chat is not None:
+            return message.sender_chat.id == chat.id and not message.is_automatic_forward
+        actor = update.effective_user
+    if actor is None:
+        return False
+    try:
+        member = await bot.get_chat_member(chat.id, actor.id)
+    except Exception as e:
+        log.warning("admin check: getChatMember failed for chat %s user %s: %s: %s",
+                    chat.id, actor.id, type(e).__name__, e)
+        raise
+    return member.status in ADMINS
 
 
 async def resolve(bot, user_id: int | None, name: str) -> ChannelInfo:
@@ -104,6 +129,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button press: its callback data is a core-made action; an error shows as an alert, anything else is posted."""
     query = update.callback_query
+    if update.effective_chat is None:  # a button under an inline-mode message: no chat to check it against
+        await query.answer("This button works only in a chat with me.", show_alert=True)
+        return
     reply = await context.bot_data["core"].handle(_message(update, context, action=query.data or ""))
     if reply.error and len(reply.text) <= 200 and not reply.cards:
         await query.answer(reply.text, show_alert=True)

@@ -9,6 +9,8 @@ in groups and channels exactly like the commands they stand for.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from bot import digests as dg
 from bot import registry
 from bot.models import Card, Chat, Message, Reply
@@ -17,15 +19,20 @@ from bot.registry import action
 EXPIRED = Reply(text="That button has expired. Please run the command again.", error=True)
 
 
+def _num(text: str) -> Optional[int]:
+    """A stored id from action text: ASCII digits that fit SQLite's INTEGER, else None (forged data never raises)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 async def handle_action(cmds, msg: Message, chat: Chat) -> Reply:
     kind, _, rest = (msg.action or "").partition(":")
     spec = registry.find_action(kind)
     if spec is None:
         return EXPIRED
-    if spec.admin and not await cmds.allowed(msg):
-        from bot.commands import NOT_ADMIN
-
-        return Reply(text=NOT_ADMIN, error=True)
+    if spec.admin:
+        refused = await cmds.refusal(msg)
+        if refused is not None:
+            return refused
     result = spec.handler(cmds, msg, chat, rest)
     return await result if hasattr(result, "__await__") else result
 
@@ -33,23 +40,26 @@ async def handle_action(cmds, msg: Message, chat: Chat) -> Reply:
 @action("more")
 def more(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
     qid, _, offset = rest.partition(":")
-    text = cmds.store.chats.get_query(int(qid)) if qid.isdigit() else None
-    if text is None or not offset.isdigit():
+    n, start = _num(qid), _num(offset)
+    text = cmds.store.chats.get_query(chat.platform, chat.chat_id, n) if n is not None else None
+    if text is None or start is None:
         return EXPIRED
-    return cmds.search(msg, chat, text, offset=min(int(offset), 10_000))
+    return cmds.search(msg, chat, text, offset=min(start, 10_000))
 
 
 @action("fol", admin=True)
 def follow_search(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
-    text = cmds.store.chats.get_query(int(rest)) if rest.isdigit() else None
+    n = _num(rest)
+    text = cmds.store.chats.get_query(chat.platform, chat.chat_id, n) if n is not None else None
     return cmds.follow(msg, chat, text) if text else EXPIRED
 
 
 @action("unf", admin=True)
 def unfollow(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
-    removed = cmds.store.chats.remove_topic(chat.platform, chat.chat_id, int(rest)) if rest.isdigit() else None
+    n = _num(rest)
+    removed = cmds.store.chats.remove_topic(chat.platform, chat.chat_id, n) if n is not None else None
     if removed is None:
-        return Reply(text="That topic is no longer followed here. /topics shows the current list.")
+        return Reply(text="That topic is no longer followed here. /topics shows the current list.", error=True)
     return Reply(text=f"Unfollowed “{removed}”.")
 
 
@@ -77,7 +87,7 @@ def share(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
 @action("dmore")
 def digest_more(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
     store = cmds.store
-    claim = store.chats.get_claim(int(rest)) if rest.isdigit() else None
+    claim = store.chats.get_claim(_num(rest)) if _num(rest) is not None else None
     if not claim or (claim["platform"], claim["chat_id"]) != (chat.platform, chat.chat_id):
         return EXPIRED
     ids = claim["paper_ids"][cmds.core.builder.size:]

@@ -7,6 +7,7 @@ search, /topics, /trending and /settings are open to everyone. From a private ch
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Optional
 from zoneinfo import available_timezones
@@ -18,6 +19,8 @@ from bot import registry
 from bot.registry import command
 from bot.models import Button, Card, Chat, Message, Reply
 from bot.render import truncate
+
+log = logging.getLogger(__name__)
 
 PAGE = 5
 MAX_TOPICS = 50
@@ -31,6 +34,8 @@ def help_text(aliases: bool = True) -> str:
     return INTRO + "\n\n" + "\n".join(registry.help_lines(aliases))
 
 
+CHECK_FAILED = ("I couldn't check with the platform that you are an admin of this chat, so nothing was changed. "
+                "Please try again in a minute.")
 NOT_ADMIN = "Only admins of this chat can change its settings. Search, /topics and /trending work for everyone."
 def chat_of(row: dict) -> Chat:
     return Chat(platform=row["platform"], chat_id=row["chat_id"], kind=row["kind"], tz=row["tz"],
@@ -109,8 +114,10 @@ class Commands:
             if isinstance(resolved, Reply):
                 return resolved
             target, args = resolved, args.strip()
-        if spec.needs_admin(args) and target is chat and not await self.allowed(msg):
-            return err(NOT_ADMIN)
+        if spec.needs_admin(args) and target is chat:
+            refused = await self.refusal(msg)
+            if refused is not None:
+                return refused
         result = spec.handler(self, msg, target, args)
         return await result if hasattr(result, "__await__") else result
 
@@ -123,13 +130,21 @@ class Commands:
         return self.core.ensure_chat(msg.platform, info.chat_id, "channel", info.title or handle)
 
     @staticmethod
-    async def allowed(msg: Message) -> bool:
+    async def refusal(msg: Message) -> Optional[Reply]:
+        """None when the actor may change this chat's settings; else the refusal to show. Fails closed: when the
+        platform cannot be asked, nothing changes and the user is told why (and it is logged)."""
         if (msg.chat_kind or "private") == "private" or msg.is_admin is None:
-            return True
+            return None
         try:
-            return bool(await msg.is_admin())
-        except Exception:
-            return False
+            ok = bool(await msg.is_admin())
+        except Exception as e:
+            log.warning("admin check failed (refused): platform=%s chat=%s user=%s: %s",
+                        msg.platform, msg.chat_id, msg.user_id, type(e).__name__)
+            return err(CHECK_FAILED)
+        return None if ok else err(NOT_ADMIN)
+
+    async def allowed(self, msg: Message) -> bool:
+        return await self.refusal(msg) is None
 
     @staticmethod
     def where(msg: Message, target: Chat) -> str:
@@ -158,7 +173,7 @@ class Commands:
         res = self.core.searcher.search(text, limit=PAGE, offset=offset, now=self.core.clock())
         if res.error:
             return err(res.error)
-        qid = self.store.chats.save_query(text[:1000], now=self.now_iso())
+        qid = self.store.chats.save_query(chat.platform, chat.chat_id, text[:1000], now=self.now_iso())
         follow = Button("Follow this search", f"fol:{qid}")
         note = f"\n{res.note}" if res.note else ""
         if not res.hits:

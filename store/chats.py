@@ -102,6 +102,25 @@ def m001_chats(db: Database) -> None:
     db.execute("CREATE INDEX deliveries_paper ON deliveries(paper_id)")
 
 
+@migrations()
+def m002_saved_query_owner(db: Database) -> None:
+    """A saved query (the id behind "More results" / "Follow this search") belongs to the chat it was made in.
+    Queries saved before this have no owner: their old buttons expire (and their ids are not reused)."""
+    db.execute(
+        """CREATE TABLE saved_queries_owned (
+            id INTEGER PRIMARY KEY,
+            chat_pk INTEGER REFERENCES chats(pk) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE(chat_pk, text)
+        )"""
+    )
+    db.execute("INSERT INTO saved_queries_owned (id, chat_pk, text, created_at) "
+               "SELECT id, NULL, text, created_at FROM saved_queries")
+    db.execute("DROP TABLE saved_queries")
+    db.execute("ALTER TABLE saved_queries_owned RENAME TO saved_queries")
+
+
 def _id_list(ids: Sequence[str]) -> str:
     """JSON for a list of paper ids; plain ids (all real ones) skip json.dumps, 10,000 claims at a time."""
     joined = '","'.join(ids)
@@ -279,13 +298,21 @@ class ChatRepo:
             return rows[0]["query"]
 
     # -- saved queries (stable ids for paging / follow buttons) -------------------------------------------------
-    def save_query(self, text: str, *, now: str) -> int:
+    def save_query(self, platform: str, chat_id: str, text: str, *, now: str) -> int:
+        """The id of this chat's saved query `text` (the same id each time; another chat gets its own)."""
         with self.db.conn:
-            self.db.execute("INSERT OR IGNORE INTO saved_queries (text, created_at) VALUES (?,?)", [text, now])
-        return self.db.execute("SELECT id FROM saved_queries WHERE text=?", [text]).fetchone()[0]
+            pk = self._pk(platform, chat_id)
+            if pk is None:
+                raise LookupError(f"unknown chat {platform}:{chat_id}")
+            self.db.execute("INSERT OR IGNORE INTO saved_queries (chat_pk, text, created_at) VALUES (?,?,?)",
+                            [pk, text, now])
+            return self.db.execute("SELECT id FROM saved_queries WHERE chat_pk=? AND text=?", [pk, text]).fetchone()[0]
 
-    def get_query(self, qid: int) -> Optional[str]:
-        row = self.db.execute("SELECT text FROM saved_queries WHERE id=?", [qid]).fetchone()
+    def get_query(self, platform: str, chat_id: str, qid: int) -> Optional[str]:
+        """The text of saved query `qid` if this chat saved it; None for any other chat's id (or an unknown one)."""
+        row = self.db.execute(
+            """SELECT q.text FROM saved_queries q JOIN chats c ON c.pk=q.chat_pk
+               WHERE q.id=? AND c.platform=? AND c.chat_id=?""", [qid, platform, chat_id]).fetchone()
         return row[0] if row else None
 
     # -- scheduling ----------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Shared fixtures: an in-memory store, a fixed clock, and an environment free of real platform settings."""
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -28,3 +29,27 @@ def store():
 @pytest.fixture
 def clock():
     return FixedClock("2026-03-11T06:00:00+00:00")
+
+
+class _Errors(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def _core_must_not_crash(request):
+    """Core.handle turns any exception into a polite reply and logs it at ERROR: a test would pass while the feature
+    crashed. Any ERROR logged by `bot.core` fails the test (mark a test `core_errors_expected` to test the net itself)."""
+    catcher = _Errors()
+    logger = logging.getLogger("bot.core")
+    logger.addHandler(catcher)
+    yield catcher
+    logger.removeHandler(catcher)
+    if catcher.records and request.node.get_closest_marker("core_errors_expected") is None:
+        first = catcher.records[0]
+        detail = logging.Formatter().formatException(first.exc_info) if first.exc_info else ""
+        pytest.fail(f"bot.core logged ERROR: {first.getMessage()}\n{detail}", pytrace=False)

@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional
 from aiohttp import web
 
 TOKEN = "123456:fake-TOKEN-for-tests_0123456789abcdef"
+ANONYMOUS_ADMIN_BOT, CHANNEL_BOT = 1087968824, 136817688  # Telegram's `from` for messages sent on behalf of a chat
 STRING_FIELDS = {"text", "parse_mode", "query", "callback_query_id", "inline_query_id", "url", "secret_token",
                  "next_offset", "switch_pm_text", "switch_pm_parameter", "inline_message_id", "language_code",
                  "ip_address", "business_connection_id"}
@@ -178,23 +179,45 @@ class FakeTelegram:
         self._new_update.set()
         return update
 
-    def message_update(self, chat_id: int, text: str, user_id: Optional[int] = None, kind: str = "private") -> dict:
-        """A user's text message as Telegram sends it (commands carry a bot_command entity at offset 0)."""
+    def message_update(self, chat_id: int, text: str, user_id: Optional[int] = None, kind: str = "private",
+                       sender_chat: Optional[dict] = None, automatic_forward: bool = False) -> dict:
+        """A user's text message as Telegram sends it (commands carry a bot_command entity at offset 0).
+
+        A channel post carries `sender_chat` = the channel. `sender_chat` on a group message: sent on behalf of a chat -
+        the group itself (an anonymous admin; `from` is then @GroupAnonymousBot) or another channel (`from` is
+        @Channel_Bot), e.g. a linked channel's automatic forward."""
         chat = self._chat(chat_id, kind)
         msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": chat, "text": text}
-        if kind != "channel":
+        if kind == "channel":
+            msg["sender_chat"] = chat
+        elif sender_chat is not None:
+            msg["sender_chat"] = sender_chat
+            anonymous = sender_chat["id"] == chat_id
+            msg["from"] = {"id": ANONYMOUS_ADMIN_BOT if anonymous else CHANNEL_BOT, "is_bot": True,
+                           "first_name": "Group" if anonymous else "Channel",
+                           "username": "GroupAnonymousBot" if anonymous else "Channel_Bot"}
+            if automatic_forward:
+                msg["is_automatic_forward"] = True
+        else:
             msg["from"] = self.user(user_id if user_id is not None else chat_id)
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return {"channel_post" if kind == "channel" else "message": msg}
 
-    def send_text(self, chat_id: int, text: str, user_id: Optional[int] = None, kind: str = "private") -> dict:
-        return self.enqueue(self.message_update(chat_id, text, user_id, kind))
+    def send_text(self, chat_id: int, text: str, user_id: Optional[int] = None, kind: str = "private",
+                  **kw) -> dict:
+        return self.enqueue(self.message_update(chat_id, text, user_id, kind, **kw))
 
-    def press(self, chat_id: int, data: str, user_id: Optional[int] = None, message_id: int = 1) -> dict:
-        """A press on an inline button of a message the bot sent in `chat_id`."""
-        chat = self._chat(chat_id)
+    def press(self, chat_id: int, data: str, user_id: Optional[int] = None, message_id: int = 1,
+              kind: str = "private") -> dict:
+        """A press on an inline button of a message the bot sent in `chat_id` (in a channel: the bot's channel post,
+        whose `sender_chat` is the channel; `from` is always the user who pressed)."""
+        chat = self._chat(chat_id, kind)
         msg = {"message_id": message_id, "date": int(time.time()), "chat": chat, "text": "…"}
+        if chat["type"] == "channel":
+            msg["sender_chat"] = chat
+        else:
+            msg["from"] = {"id": self.bot_id, "is_bot": True, "first_name": "Paperwire", "username": self.username}
         query = {"id": str(next(self._ids)), "from": self.user(user_id if user_id is not None else chat_id),
                  "chat_instance": f"ci{chat_id}", "data": data, "message": msg}
         return self.enqueue({"callback_query": query})

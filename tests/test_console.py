@@ -91,7 +91,8 @@ async def test_console_prints_due_digests(store, clock):
 
 def test_render_numbers_card_and_reply_buttons(store):
     seed(store)
-    r = Commands(Core(store)).search(None, None, "diffusion")
+    core = Core(store)
+    r = Commands(core).search(None, core.ensure_chat("console", "me"), "diffusion")
     text, buttons = render(r)
     assert len(buttons) == 2 * len(r.cards) + len(r.buttons)
     assert f"[{len(buttons)}] Follow this search" in text
