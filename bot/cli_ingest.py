@@ -98,20 +98,21 @@ def fetch() -> None:
 
 
 def _run_fetches(obj: Context, jobs) -> None:
-    from bot.sources.fetch import FetchError, Fetcher
-    from bot.sources.schedule import store_batch
+    """Each job is (label, async fn(store, fetcher, clock) -> IngestReport); a failed one is one line on stderr."""
+    from bot.sources.fetch import Fetcher
 
     async def main() -> bool:
         ok = True
+        clock = _clock(obj)
         async with Fetcher.interactive(obj.settings) as fetcher:
-            for label, make in jobs:
-                try:
-                    batch = await make(fetcher)
-                except (FetchError, ValueError) as e:
-                    click.echo(f"{label}: failed: {e}", err=True)
+            for label, job in jobs:
+                report = await job(obj.store, fetcher, clock)
+                failed = [p for p in report.problems if p.startswith(label + ": ")]
+                if failed and not (report.added or report.updated):
+                    click.echo(f"{label}: failed: {failed[0][len(label) + 2:]}", err=True)
                     ok = False
                     continue
-                _summary(label, store_batch(obj.store, batch, _clock(obj)))
+                _summary(label, report)
         return ok
 
     if not asyncio.run(main()):
@@ -142,7 +143,9 @@ def fetch_hf(obj: Context, day: str | None, days: int | None) -> None:
     else:
         today = _clock(obj)().date()
         wanted = [(today - timedelta(days=i)).isoformat() for i in range(days or 1)]
-    _run_fetches(obj, [(f"hf {d}", lambda f, d=d: f.hf_day(d)) for d in wanted])
+    from bot.sources.schedule import ingest_hf_day
+
+    _run_fetches(obj, [(f"hf {d}", lambda s, f, c, d=d: ingest_hf_day(s, f, c, d)) for d in wanted])
 
 
 def _categories(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -157,9 +160,22 @@ def _categories(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
 @fetch.command("arxiv")
 @click.option("--category", "categories", multiple=True, required=True, callback=_categories,
               help="arXiv category such as cs.CL (repeatable).")
-@click.option("--max", "max_results", type=click.IntRange(1, 2000), default=100, show_default=True,
-              help="How many of the newest papers to fetch per category.")
+@click.option("--max", "max_results", type=click.IntRange(1, 2000), default=None,
+              help="Instead of the daily announcement: the newest N submissions through the arXiv API.")
 @click.pass_obj
-def fetch_arxiv(obj: Context, categories: tuple[str, ...], max_results: int) -> None:
-    """The newest submissions of arXiv categories, through the arXiv API (one request per 3 s)."""
-    _run_fetches(obj, [(f"arxiv {c}", lambda f, c=c: f.arxiv_category(c, max_results)) for c in categories])
+def fetch_arxiv(obj: Context, categories: tuple[str, ...], max_results: int | None) -> None:
+    """Today's whole announcement of arXiv categories (the daily listing feed), one request per 3 s."""
+    from bot.sources.fetch import FetchError
+    from bot.sources.schedule import ingest_arxiv_listing, store_batch
+
+    if max_results is None:
+        _run_fetches(obj, [(f"arxiv {c}", lambda s, f, k, c=c: ingest_arxiv_listing(s, f, k, c)) for c in categories])
+        return
+
+    async def newest(store, fetcher, clock, c):
+        try:
+            return store_batch(store, await fetcher.arxiv_category(c, max_results), clock)
+        except (FetchError, ValueError) as e:  # reported like the other jobs
+            return IngestReport(problems=[f"arxiv {c}: {e}"])
+
+    _run_fetches(obj, [(f"arxiv {c}", lambda s, f, k, c=c: newest(s, f, k, c)) for c in categories])

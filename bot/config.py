@@ -23,6 +23,7 @@ class Settings:
     # sources
     hf_endpoint: str = "https://huggingface.co"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    arxiv_feed_url: str = "https://rss.arxiv.org/rss"  # + "/cs.CL": the category's daily announcement feed
     ingest_enabled: bool = True
     ingest_interval_s: int = 3600
     arxiv_categories: tuple[str, ...] = ()
@@ -56,6 +57,7 @@ class Settings:
             port=int(e.get("PORT") or 3000),
             hf_endpoint=(e.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/"),
             arxiv_api_url=e.get("ARXIV_API_URL") or "https://export.arxiv.org/api/query",
+            arxiv_feed_url=(e.get("ARXIV_FEED_URL") or "https://rss.arxiv.org/rss").rstrip("/"),
             ingest_enabled=_bool(e.get("PAPERWIRE_INGEST"), True),
             ingest_interval_s=int(e.get("PAPERWIRE_INGEST_INTERVAL") or 3600),
             arxiv_categories=cats,

@@ -220,3 +220,29 @@ class IngestReport:
         self.skipped += other.skipped
         self.problems.extend(other.problems)
         return self
+
+
+@dataclass(frozen=True)
+class SourceDay:
+    """What one source did on one day: `status` "ok" (papers announced), "empty" (no announcement: weekend,
+    holiday) or "failed" (could not be read; nothing is known about that day)."""
+
+    source: str  # "hf", "arxiv:cs.CL"
+    day: str  # YYYY-MM-DD: the HF day, or arXiv's announcement day
+    status: str
+    items: int = 0
+    added: int = 0
+    updated: int = 0
+    checked_at: Optional[str] = None  # ISO-8601 UTC
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source's health: its last success and, while it fails, since when and why."""
+
+    source: str
+    last_success: Optional[str] = None
+    last_attempt: Optional[str] = None
+    failing_since: Optional[str] = None
+    last_error: str = ""

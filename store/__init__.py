@@ -13,12 +13,14 @@ class Store:
         from store.chats import ChatRepo
         from store.papers import PaperRepo
         from store.search_index import SearchRepo
+        from store.sources import SourceRepo
 
         self.path = str(path)
         self.db = open_database(path)
         self.papers = PaperRepo(self.db)
         self.chats = ChatRepo(self.db)
         self.search = SearchRepo(self.db)
+        self.sources = SourceRepo(self.db)
 
     def close(self) -> None:
         self.db.conn.close()

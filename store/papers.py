@@ -294,6 +294,14 @@ class PaperRepo:
         finally:
             self.db.execute(f"DELETE FROM {table}")
 
+    def update_existing(self, papers: Iterable[Paper], now: Optional[str] = None) -> tuple[IngestReport, list[str]]:
+        """Merge papers into rows that already exist (a new arXiv version); never insert. -> (report, absent ids)."""
+        papers = list(papers)
+        ids = list({p.id for p in papers})
+        have = {r["id"] for r in fetch_dicts_in(self.db, "SELECT id FROM papers WHERE id IN ({marks})", ids)}
+        report = self.upsert_many([p for p in papers if p.id in have], now=now)
+        return report, [p.id for p in papers if p.id not in have]
+
     def get(self, paper_id: str) -> Optional[Paper]:
         rows = self._rows("SELECT * FROM papers WHERE id=? OR arxiv_id=? LIMIT 1", [paper_id, paper_id])
         return row_to_paper(rows[0]) if rows else None

@@ -13,7 +13,7 @@ from bot.clock import FixedClock
 def _clean_platform_env(monkeypatch):
     """Bolt and our config read SLACK_*/TELEGRAM_* implicitly: no test may inherit real ones."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "TELEGRAM_", "PAPERWIRE_", "HF_ENDPOINT", "ARXIV_API_URL")):
+        if name.startswith(("SLACK_", "TELEGRAM_", "PAPERWIRE_", "HF_ENDPOINT", "ARXIV_API_URL", "ARXIV_FEED_URL")):
             monkeypatch.delenv(name, raising=False)
 
 

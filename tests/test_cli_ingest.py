@@ -104,7 +104,7 @@ def upstream(env):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
-    env.update(HF_ENDPOINT=base, ARXIV_API_URL=base + "/api/query")
+    env.update(HF_ENDPOINT=base, ARXIV_API_URL=base + "/api/query", ARXIV_FEED_URL=base + "/rss")
     yield Upstream
     server.shutdown()
     server.server_close()
@@ -146,3 +146,15 @@ def test_fetch_arxiv_category(tmp_path, env, upstream):
     assert r.exit_code == 2 and "not an arXiv category" in r.output and len(upstream.seen) == 1
     r = run(tmp_path, env, "fetch", "arxiv", "--category", "cs.cl", "--max", "20")
     assert r.exit_code == 0 and "arxiv cs.CL:" in r.output  # the canonical spelling
+
+
+def test_fetch_arxiv_reads_the_daily_announcement(tmp_path, env, upstream):
+    feed = (Path(__file__).parent / "data" / "arxiv_rss_cs.CL_2026-06-29.xml").read_bytes()
+    upstream.responses["/rss/cs.CL"] = (200, feed)
+    env["PAPERWIRE_NOW"] = "2026-06-29T09:00:00Z"
+    r = run(tmp_path, env, "fetch", "arxiv", "--category", "cs.CL")
+    assert r.exit_code == 0, r.output
+    assert "arxiv cs.CL: 12 added" in r.output and [s["path"] for s in upstream.seen] == ["/rss/cs.CL"]
+    upstream.responses["/rss/cs.CL"] = (200, b"<html>maintenance</html>")
+    r = run(tmp_path, env, "fetch", "arxiv", "--category", "cs.CL")
+    assert r.exit_code == 1 and "arxiv cs.CL: failed:" in r.output and "not an arXiv listing feed" in r.output

@@ -44,6 +44,7 @@ class FakeUpstream:
         app = web.Application()
         app.router.add_get("/api/daily_papers", self.handle)
         app.router.add_get("/api/query", self.handle)
+        app.router.add_get("/rss/{category}", self.handle)
         self.server = TestServer(app, host="127.0.0.1", port=0)
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -59,7 +60,7 @@ class FakeUpstream:
         if isinstance(step, tuple):
             status, headers = step
             return web.Response(status=status, headers=headers, text="slow down")
-        ctype = "application/atom+xml" if request.path == "/api/query" else "application/json"
+        ctype = "application/json" if request.path.startswith("/api/daily") else "application/xml"
         return web.Response(body=step if isinstance(step, bytes) else step.encode(), content_type=ctype)
 
     @property
@@ -91,7 +92,8 @@ class FakeTime:
 
 
 def make_fetcher(upstream: FakeUpstream, t: FakeTime, **kw) -> Fetcher:
-    settings = Settings(hf_endpoint=upstream.url, arxiv_api_url=upstream.url + "/api/query")
+    settings = Settings(hf_endpoint=upstream.url, arxiv_api_url=upstream.url + "/api/query",
+                        arxiv_feed_url=upstream.url + "/rss")
     return Fetcher(settings, sleep=t.sleep, monotonic=t.monotonic, **{"timeout": 2.0, **kw})
 
 
@@ -236,19 +238,20 @@ async def test_ingest_loop_fetches_recent_days_and_survives_errors(upstream, sto
 
 async def test_ingest_once_refreshes_and_includes_arxiv_categories(upstream, store):
     items = json.loads(HF_BYTES)
-    upstream.default["/api/query"] = ATOM_BYTES
+    upstream.default["/rss/cs.CL"] = (DATA / "arxiv_rss_cs.CL_2026-06-29.xml").read_bytes()
     clock = FixedClock("2026-08-21T09:00:00+00:00")
     t = FakeTime()
     async with make_fetcher(upstream, t) as f:
         upstream.script["/api/daily_papers"] = [HF_BYTES]
-        first = await ingest_once(store, f, clock, ["2026-08-21"], categories=("math.DG",))
+        first = await ingest_once(store, f, clock, ["2026-08-21"], categories=("cs.CL",))
         items[0]["paper"]["upvotes"] = 200
         upstream.script["/api/daily_papers"] = [json.dumps(items)]
         clock.advance(hours=1)
         second = await ingest_once(store, f, clock, ["2026-08-21"])
-    assert (first.added, second.added, second.updated) == (27, 0, 1)
+    assert (first.added, second.added, second.updated) == (17 + 12, 0, 1)  # 9 new + 3 cross; 2 replacements unknown
     assert store.papers.get("2608.19880").upvotes == 200
-    assert store.papers.get("math/0502287").sources == ("arxiv",)
+    assert store.papers.get("2606.27378").sources == ("arxiv",)
+    assert store.papers.get("2310.06825") is None  # a replacement of a paper never stored is not a new paper
 
 
 async def test_bad_endpoint_fails_at_once_without_leaking_the_url():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Awaitable, Callable, Optional
@@ -25,6 +25,7 @@ import httpx
 from bot.models import Paper
 from bot.sources import hf
 from bot.sources.arxiv import parse_atom_doc
+from bot.sources.arxiv_feed import Listing, parse_listing
 from bot.sources.categories import check_category
 from bot.sources.common import Problems
 from bot.sources.http import FetchError, Limits, TooLarge, bounded_get, host_of
@@ -284,6 +285,49 @@ class Fetcher:
             out.papers += got.papers
             out.problems += got.problems
         return out
+
+    async def arxiv_listing(self, category: str, today: Optional[str] = None) -> Listing:
+        """The whole daily announcement of one category from arXiv's listing feed (`{feed url}/{category}`).
+
+        Items the feed gives without a title or abstract are completed through the API's `id_list`
+        (100 ids a request); any still incomplete are skipped with a reason. An empty feed is a day without an
+        announcement (`Listing.announced` is False), not an error.
+        """
+        category = check_category(category)
+        what = f"arXiv listing {category}"
+        resp, body = await self._get(what, f"{self.arxiv_feed_url}/{category}", None, arxiv=True)
+        problems: list[str] = []
+        try:
+            listing = await asyncio.to_thread(parse_listing, body, category, problems, f"arXiv {category}", today)
+        except ValueError as e:
+            raise self._shape_error(what, resp, str(e), "an arXiv listing feed") from None
+        if listing.items and not (listing.new or listing.replaced):
+            raise _nothing_valid(what, problems, listing.items)
+        if listing.incomplete:
+            await self._complete(listing, problems)
+        listing.problems = problems
+        return listing
+
+    async def _complete(self, listing: Listing, problems: list[str]) -> None:
+        wanted = set(listing.incomplete)
+        try:
+            got = {p.id: p for p in (await self.arxiv_ids(sorted(wanted))).papers}
+        except FetchError as e:
+            problems.append(f"details of {len(wanted)} papers could not be fetched: {e}")
+            got = {}
+        for papers in (listing.new, listing.replaced):
+            keep = []
+            for p in papers:
+                if p.id not in wanted:
+                    keep.append(p)
+                elif p.id in got:  # the API's details, dated by the listing and with the feed's categories
+                    full = got[p.id]
+                    keep.append(replace(full, published=p.published or full.published,
+                                        categories=p.categories or full.categories))
+                else:
+                    problems.append(f"item {p.id} skipped: the feed had no title or abstract and the API none either")
+            papers[:] = keep
+        listing.incomplete = []
 
     async def arxiv_category(self, category: str, max_results: int = 100) -> Batch:
         """The newest submissions in one arXiv category, e.g. `cs.CL`."""

@@ -50,22 +50,68 @@ async def store_batch_async(store, batch: Batch, clock) -> IngestReport:
     return report
 
 
-async def ingest_once(store, fetcher: Fetcher, clock, days: list[str], categories=(),
-                      arxiv_max: int = 100) -> IngestReport:
-    """Fetch each HF day and arXiv category and upsert it; a failing source is reported, the others still load."""
+def _ny_today(clock) -> str:
+    """arXiv announces on New York days."""
+    from zoneinfo import ZoneInfo
+
+    return clock().astimezone(ZoneInfo("America/New_York")).date().isoformat()
+
+
+def _failed(store, source: str, day: Optional[str], clock, label: str, e: Exception, report: IngestReport) -> None:
+    log.warning("ingest %s failed: %s", label, e)
+    report.problems.append(f"{label}: {e}")
+    store.sources.record_failure(source, day, now_iso(clock), str(e))
+
+
+async def ingest_hf_day(store, fetcher: Fetcher, clock, day: str) -> IngestReport:
+    """One HF day: fetched (every page), stored, and recorded in the store's source log."""
     report = IngestReport()
-    jobs = [(f"hf {d}", fetcher.hf_day, d) for d in days]
-    jobs += [(f"arxiv {c}", lambda c: fetcher.arxiv_category(c, arxiv_max), c) for c in categories]
-    for label, fetch, arg in jobs:
-        try:
-            batch = await fetch(arg)
-        except (FetchError, ValueError) as e:
-            log.warning("ingest %s failed: %s", label, e)
-            report.problems.append(f"{label}: {e}")
-            continue
-        part = await store_batch_async(store, batch, clock)
-        log.info("ingest %s: %d added, %d updated, %d skipped", label, part.added, part.updated, part.skipped)
-        report.merge(part)
+    try:
+        batch = await fetcher.hf_day(day)
+    except (FetchError, ValueError) as e:
+        _failed(store, "hf", day, clock, f"hf {day}", e, report)
+        return report
+    report = await store_batch_async(store, batch, clock)
+    if batch.complete:
+        store.sources.record_success("hf", day, now_iso(clock), len(batch.papers), report.added, report.updated)
+    else:  # the pages read are stored; the day is not known complete
+        store.sources.record_failure("hf", day, now_iso(clock), batch.problems[-1])
+    log.info("ingest hf %s: %d added, %d updated, %d skipped", day, report.added, report.updated, report.skipped)
+    return report
+
+
+async def ingest_arxiv_listing(store, fetcher: Fetcher, clock, category: str) -> IngestReport:
+    """One category's daily announcement: new + cross stored as papers, replace / replace-cross only update papers
+    already stored (a new version is never a new paper, so it is never sent again); the day is recorded, an empty
+    feed as a day without announcement."""
+    report = IngestReport()
+    source = f"arxiv:{category}"
+    today = _ny_today(clock)
+    try:
+        listing = await fetcher.arxiv_listing(category, today=today)
+    except (FetchError, ValueError) as e:
+        _failed(store, source, today, clock, f"arxiv {category}", e, report)
+        return report
+    report = await store_batch_async(store, Batch(papers=listing.new, problems=listing.problems), clock)
+    replaced, absent = store.papers.update_existing(listing.replaced, now=now_iso(clock))
+    report.updated += replaced.updated
+    report.skipped += replaced.skipped + len(absent)
+    store.sources.record_success(source, listing.day or today, now_iso(clock), listing.items,
+                                 report.added, report.updated)
+    log.info("ingest arxiv %s %s: %d announced (%s), %d added, %d updated", category, listing.day,
+             listing.items, ", ".join(f"{k} {v}" for k, v in sorted(listing.counts.items())) or "none",
+             report.added, report.updated)
+    return report
+
+
+async def ingest_once(store, fetcher: Fetcher, clock, days: list[str], categories=()) -> IngestReport:
+    """Fetch each HF day and arXiv category listing and store it; a failing source is reported and recorded,
+    the others still load."""
+    report = IngestReport()
+    for d in days:
+        report.merge(await ingest_hf_day(store, fetcher, clock, d))
+    for c in categories:
+        report.merge(await ingest_arxiv_listing(store, fetcher, clock, c))
     return report
 
 
