@@ -16,14 +16,18 @@ import inspect
 import logging
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Optional
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_bolt_request, to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
                                                          AsyncRateLimitErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
@@ -40,6 +44,11 @@ PLATFORM = "slack"
 BLOCKED = {"not_in_channel", "channel_not_found", "is_archived", "account_inactive", "invalid_auth",
            "token_revoked", "user_not_found", "cannot_dm_bot"}
 SCOPES = ["commands", "chat:write", "chat:write.public", "users:read"]
+# Bolt accepts a signature whose timestamp is within 5 minutes of now, either side: a replay can come 10 minutes on
+REPLAY_MEMORY = timedelta(minutes=15)
+EVENT_MEMORY = timedelta(hours=2)  # Slack retries a failed event 3 times, the last about 5 minutes later
+SLACK_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SLACK_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 ACK_FIRST_MAX_WAIT = 0.25  # s: an answer waits at most this long for pending acks (bounds starvation under load)
 
 
@@ -90,6 +99,7 @@ class SlackAdapter:
         self._idle.set()
         self.ack_first = True  # bench/slack_ack.py turns it off for its baseline
         self._socket = None
+        self._verifier = SignatureVerifier(settings.slack_signing_secret or "")
         self._register()
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
@@ -122,11 +132,52 @@ class SlackAdapter:
         self._in_flight += 1
         self._idle.clear()
         try:
-            return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+            body = await self._screen(request)
+            if isinstance(body, web.Response):
+                return body
+            try:
+                bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
+                                                headers=request.headers)  # type: ignore[arg-type]
+                if not isinstance(bolt_request.body, dict):
+                    raise ValueError("not an object")
+            except Exception as e:  # a correctly signed body Bolt cannot parse (e.g. `payload=` that is not JSON)
+                log.warning("slack: a signed request with an unreadable body was refused (%s)", type(e).__name__)
+                return web.Response(status=400, text="bad request")
+            return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
+
+    async def _screen(self, request: web.Request) -> "str | web.Response":
+        """The body to hand to Bolt, or the answer instead. Before Bolt sees a request: malformed or wrong signature headers -> 401 (Bolt would raise on a non-numeric
+        timestamp: HTTP 500); a body that is not UTF-8 -> 400; a replay of a request already answered (the same
+        signature, which Bolt accepts for 5 minutes either side of now) -> 200 and nothing done. The memory of
+        signatures is in SQLite, so it holds across processes and restarts."""
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not (SLACK_TIMESTAMP.fullmatch(timestamp) and SLACK_SIGNATURE.fullmatch(signature)):
+            return web.Response(status=401, text="invalid request")
+        raw = await request.read()
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return web.Response(status=400, text="bad request")
+        if not self._verifier.is_valid(body, timestamp, signature):
+            return web.Response(status=401, text="invalid request")
+        if not self.core.first_time(f"slack-signature:{signature}", REPLAY_MEMORY):
+            log.warning("slack: a replayed request (same signature) was dropped")
+            return web.Response(status=200, text="")
+        return body
+
+    async def _drop_repeated_events(self, body, next):
+        """Bolt middleware: an event (by its event_id) is handled once; Slack's retries of it (X-Slack-Retry-Num, or
+        a Socket Mode retry_attempt) are acknowledged and dropped, also when another process handled the first."""
+        event_id = body.get("event_id") if isinstance(body, dict) and body.get("type") == "event_callback" else None
+        if event_id and not self.core.first_time(f"slack-event:{str(event_id)[:100]}", EVENT_MEMORY):
+            log.info("slack: event %s already handled; retry dropped", str(event_id)[:100])
+            return BoltResponse(status=200, body="")
+        return await next()
 
     async def _oauth_get(self, request: web.Request) -> web.Response:
         flow, bolt_req = self.app.oauth_flow, await to_bolt_request(request)
@@ -137,6 +188,7 @@ class SlackAdapter:
     # ---- inbound ---------------------------------------------------------------------------------------------
     def _register(self) -> None:
         app = self.app
+        app.middleware(self._drop_repeated_events)
         app.command(re.compile(r"^/"))(self._on_command)
         app.action(re.compile(r"^pw:"))(self._on_action)
         app.event("app_home_opened")(self._on_home)
@@ -192,9 +244,10 @@ class SlackAdapter:
             try:
                 u = (await client.users_info(user=user))["user"]
                 return bool(u.get("is_admin") or u.get("is_owner") or u.get("is_primary_owner"))
-            except SlackApiError as e:
-                log.warning("slack: users.info failed for the admin check: %s", e.response.get("error"))
-                return False
+            except Exception as e:  # fails closed: the core refuses and says it could not check
+                detail = e.response.get("error") if isinstance(e, SlackApiError) else type(e).__name__
+                log.warning("slack: users.info failed for the admin check of %s: %s", user, detail)
+                raise
 
         async def resolve_channel(_ref: str) -> ChannelInfo:
             return ChannelInfo(error="In Slack, run /papers inside that channel: it applies to the channel it is typed in.")

@@ -4,6 +4,8 @@ CONTRACT (adapters rely on exactly this):
 - `await core.handle(message) -> Reply`: every command text ("/search q", "/follow t", ...) and every button press
   (`message.action` = a Button.action the core produced earlier). Never raises on user input.
 - `core.search(text, limit=5, offset=0) -> SearchResult`: for inline mode / direct lookups.
+- `core.first_time(key, keep) -> bool`: remembers a platform request id (in the store) so replays and retries are
+  handled once.
 - `core.overview(platform, chat_id) -> Reply`: a chat's topics (with unfollow buttons) and settings (Slack App Home).
 - `core.due_digests(now=None) -> list[Digest]`: claims and returns what is due now (digests and trending posts).
 - `core.record_delivery(digest, result)`: the adapter's DeliveryResult feeds back (sent / blocked / migrated / retry).
@@ -70,6 +72,12 @@ class Core:
 
     def search(self, text: str, limit: int = 5, offset: int = 0) -> SearchResult:
         return self.searcher.search(text, limit=limit, offset=offset, now=self.clock())
+
+    def first_time(self, key: str, keep: timedelta) -> bool:
+        """True the first time a platform request id (a signature, an event id) is seen within `keep`; every later
+        call (any process sharing the database) gets False, so a replay or a retry is handled once."""
+        now = self.clock()
+        return self.store.seen.first_time(key, now=dg.iso(now), expires_at=dg.iso(now + keep))
 
     def overview(self, platform: str, chat_id: str) -> Reply:
         from bot.commands import Commands

@@ -14,6 +14,7 @@ class Store:
         from store.papers import PaperRepo
         from store.search_index import SearchRepo
         from store.sources import SourceRepo
+        from store.seen import SeenRepo
 
         self.path = str(path)
         self.db = open_database(path)
@@ -21,6 +22,7 @@ class Store:
         self.chats = ChatRepo(self.db)
         self.search = SearchRepo(self.db)
         self.sources = SourceRepo(self.db)
+        self.seen = SeenRepo(self.db)
 
     def close(self) -> None:
         self.db.conn.close()

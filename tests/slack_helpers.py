@@ -1,6 +1,7 @@
 """Helpers for the Slack tests: really signed requests, Slack-shaped payloads, and the app served on 127.0.0.1."""
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Optional
@@ -71,9 +72,14 @@ def action_body(value: Optional[str], response_url: str, channel: str = "C1", us
     return urlencode({"payload": json.dumps(payload)})
 
 
-def event_body(event: dict, team: str = "T1") -> str:
+_event_ids = itertools.count(1)
+
+
+def event_body(event: dict, team: str = "T1", event_id: Optional[str] = None) -> str:
+    """An Events API envelope; each gets its own event_id (as Slack's do) unless one is given (a retry repeats it)."""
+    event_id = event_id or f"Ev{next(_event_ids):08d}"
     return json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
-                       "event": event, "event_id": "Ev1", "event_time": int(time.time()),
+                       "event": event, "event_id": event_id, "event_time": int(time.time()),
                        "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}]})
 
 
