@@ -151,6 +151,17 @@ def _units(reply: Reply) -> list[list[dict]]:
             unit += actions_blocks(card.buttons, counter)
             counter += len(card.buttons)
         units.append(unit)
+    for sec in reply.sections:  # a topic's section: its title, its cards, its "Show K more" button
+        units.append([_section(f"*{escape(truncate(sec.title, 300))}*")])
+        for card in sec.cards:
+            unit = [_section(card_text(card))]
+            if card.buttons:
+                unit += actions_blocks(card.buttons, counter)
+                counter += len(card.buttons)
+            units.append(unit)
+        if sec.buttons:
+            units[-1] = units[-1] + actions_blocks(sec.buttons, counter)
+            counter += len(sec.buttons)
     if reply.footer:
         units.append([{"type": "context", "elements": [{"type": "mrkdwn",
                                                         "text": truncate(escape(slack_commands(reply.footer)),
@@ -167,7 +178,7 @@ def _size(blocks: Iterable[dict]) -> int:
 def fallback_text(reply: Reply) -> str:
     """The notification / screen-reader text Slack shows when blocks cannot be."""
     parts = [slack_commands(reply.text)] if reply.text else []
-    parts += [f"• {c.paper.title}" for c in reply.cards[:10]]
+    parts += [f"• {c.paper.title}" for c in (list(reply.cards) + [c for s in reply.sections for c in s.cards])[:10]]
     return truncate(escape("\n".join(parts) or "Paperwire"), SECTION_CHARS)
 
 

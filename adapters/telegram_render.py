@@ -126,18 +126,35 @@ def render(reply: Reply, limit: int = MAX_TEXT) -> list[Chunk]:
     buttons go on the last message.
     """
     items: list[tuple[str, Optional[tuple[Button, ...]], str]] = []  # (html, card buttons, label prefix)
+    extra: dict[int, list[Button]] = {}  # item index -> a row of section buttons under it
     items += [(b, None, "") for b in _text_blocks(reply.text, limit)]
-    numbered = len(reply.cards) > 1
+    cards = list(reply.cards) + [c for sec in reply.sections for c in sec.cards]
+    numbered = len(cards) > 1
     for i, card in enumerate(reply.cards, 1):
         items.append((card_html(card, i if numbered else None, limit), card.buttons, f"{i}· " if numbered else ""))
+    i = len(reply.cards)
+    for sec in reply.sections:  # a topic's section: its title, its cards, its "Show K more" button
+        items += [(f"<b>{b}</b>", None, "") for b in _text_blocks(sec.title, limit - 7)]
+        for card in sec.cards:
+            i += 1
+            items.append((card_html(card, i if numbered else None, limit), card.buttons, f"{i}· " if numbered else ""))
+        if sec.buttons:
+            extra[len(items) - 1] = list(sec.buttons)
     items += [(b, None, "") for b in _text_blocks(reply.footer, limit)]
     if not items:
         return []
+    index = {id(it): n for n, it in enumerate(items)}
     groups = pack(items, lambda it: visible_len(it[0]) + len(SEPARATOR), limit + len(SEPARATOR))
     chunks = []
     for n, group in enumerate(groups):
-        rows = [list(it[1]) for it in group if it[1]]
-        prefixes = [it[2] for it in group if it[1]]
+        rows, prefixes = [], []
+        for it in group:
+            if it[1]:
+                rows.append(list(it[1]))
+                prefixes.append(it[2])
+            if index[id(it)] in extra:
+                rows.append(extra[index[id(it)]])
+                prefixes.append("")
         if n == len(groups) - 1 and reply.buttons:
             rows.append(list(reply.buttons))
             prefixes.append("")

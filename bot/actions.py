@@ -1,7 +1,8 @@
 """Button presses: the core made each action string (<= 64 bytes), the adapter hands it back verbatim.
 
 more:<qid>:<offset>  next search page      fol:<qid>        follow a search      unf:<topic_id>  unfollow
-abs:<paper_id>       show the abstract     share:<paper_id> post a paper visibly dmore:<claim_id> rest of a digest
+abs:<paper_id>       show the abstract     share:<paper_id> post a paper visibly
+dsec:<claim_id>:<i>  the rest of one topic's section of a digest (older `dmore:` buttons have expired)
 tz:<Zone>            accept a time-zone suggestion
 An action can be old (sent days ago) or forged: every id is checked against this chat before it is used.
 Each kind is registered in bot/registry.py (`@action(prefix, admin=...)`); admin actions are refused to non-admins
@@ -84,20 +85,25 @@ def share(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
     return Reply(text=f"{who} shared a paper:", cards=(dg.paper_card(paper, share=False),), broadcast=True)
 
 
-@action("dmore")
-def digest_more(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
+@action("dsec")
+def digest_section_more(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
+    """"Show K more for this topic": the rest of one section of a digest this chat was sent."""
     store = cmds.store
-    claim = store.chats.get_claim(_num(rest)) if _num(rest) is not None else None
+    cid, _, sec = rest.partition(":")
+    claim = store.deliveries.get_claim(_num(cid)) if _num(cid) is not None else None
     if not claim or (claim["platform"], claim["chat_id"]) != (chat.platform, chat.chat_id):
         return EXPIRED
-    ids = claim["paper_ids"][cmds.core.builder.size:]
+    sections = claim["sections"]
+    if _num(sec) is None or _num(sec) >= len(sections):
+        return EXPIRED
+    topic, ids = sections[_num(sec)]["topic"], sections[_num(sec)]["more"]
     papers = store.papers.get_many(ids)
-    cards = tuple(dg.paper_card(papers[i]) for i in ids if i in papers)
+    cards = tuple(dg.paper_card(papers[i], why=(topic,)) for i in ids if i in papers)
     if not cards:
-        return Reply(text="No more papers in that digest.")
-    store.chats.record_deliveries(chat.platform, chat.chat_id, [c.paper.id for c in cards],
-                                  now=cmds.now_iso(), claim_id=claim["id"])
-    return Reply(text=f"{len(cards)} more from the digest of {claim['local_date']}:", cards=cards)
+        return Reply(text="No more papers for that topic in this digest.")
+    store.deliveries.record_deliveries(claim["chat_pk"], [c.paper.id for c in cards], now=cmds.now_iso(),
+                                       claim_id=claim["id"])
+    return Reply(text=f"{len(cards)} more for “{topic}” from the digest of {claim['local_date']}:", cards=cards)
 
 
 @action("tz", admin=True)

@@ -28,8 +28,9 @@ def _when(now: str | None):
 @click.option("--chat", "chat", required=True, metavar="PLATFORM:ID", help="e.g. telegram:12345 or console:you")
 @click.option("--now", default=None, metavar="ISO", help="Pretend it is this time (default: now).")
 @click.option("--trending", is_flag=True, help="Show the chat's trending post instead of its topic digest.")
+@click.option("--json", "as_json", is_flag=True, help="Print the digest as one JSON object (chat, window, sections).")
 @click.pass_obj
-def digest_command(obj: Context, chat: str, now: str | None, trending: bool) -> None:
+def digest_command(obj: Context, chat: str, now: str | None, trending: bool, as_json: bool) -> None:
     """Print what a chat's next digest would hold now (nothing is claimed or recorded)."""
     platform, sep, chat_id = chat.partition(":")
     if not sep or not platform or not chat_id:
@@ -39,7 +40,12 @@ def digest_command(obj: Context, chat: str, now: str | None, trending: bool) -> 
     d = core.preview_digest(platform, chat_id, moment, kind="trending" if trending else "digest")
     if d is None:
         raise click.ClickException(f"no chat {chat} in {obj.settings.db_path}")
-    if not d.reply.text and not d.reply.cards:
+    if as_json:
+        import json
+
+        click.echo(json.dumps(core.digest_json(d), ensure_ascii=False))
+        return
+    if not d.reply.text and not d.reply.cards and not d.reply.sections:
         click.echo(f"{chat}: nothing to send ({len(core.store.chats.topics(platform, chat_id))} topics followed).")
         return
     click.echo(render(d.reply)[0])

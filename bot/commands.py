@@ -37,10 +37,6 @@ def help_text(aliases: bool = True) -> str:
 CHECK_FAILED = ("I couldn't check with the platform that you are an admin of this chat, so nothing was changed. "
                 "Please try again in a minute.")
 NOT_ADMIN = "Only admins of this chat can change its settings. Search, /topics and /trending work for everyone."
-def chat_of(row: dict) -> Chat:
-    return Chat(platform=row["platform"], chat_id=row["chat_id"], kind=row["kind"], tz=row["tz"],
-                digest_time=row["digest_time"], paused=bool(row["paused"]), active=bool(row["active"]),
-                notify_empty=bool(row["notify_empty"]), created_at=row["created_at"], title=row.get("title") or "")
 
 
 def err(text: str) -> Reply:
@@ -209,18 +205,16 @@ class Commands:
         if status == "full":
             return err(f"You follow {MAX_TOPICS} topics{self.where(msg, chat)}, the most I keep. /unfollow one first.")
         now = self.core.clock()
-        preview = self.core.searcher.search(text, limit=3, now=now, since=(now - timedelta(days=7)).date().isoformat(),
-                                             exact=True)  # exactly what the digests will match
-        n = preview.total if not preview.error else 0
-        head = (f"Following {q(text)}{self.where(msg, chat)}. In the last 7 days it would have matched "
-                f"{n} paper{'s' if n != 1 else ''}" + (f"; the top {min(3, len(preview.hits))}:" if preview.hits else "."))
+        n, hits, period = self.core.follow_preview(text, now)  # the digests' own engine and freshness rule
+        head = (f"Following {q(text)}{self.where(msg, chat)}. {period[0].upper() + period[1:]} it would have matched "
+                f"{n} paper{'s' if n != 1 else ''}" + (f"; the top {min(3, len(hits))}:" if hits else "."))
         fresh = self.store.chats.get(chat.platform, chat.chat_id) or chat
         when = dg.next_run(fresh.tz, fresh.digest_time, now).astimezone(dg.zone(fresh.tz))
         footer = (f"New matches arrive in the daily digest at {fresh.digest_time} ({fresh.tz}), next on "
                   f"{when:%a %d %b}. /time HH:MM and /timezone Area/City change it.")
         if fresh.paused:
             footer = "Digests are paused: /resume to get them. " + footer
-        cards = tuple(dg.paper_card(h.paper, h.matched, share=False) for h in preview.hits[:3])
+        cards = tuple(dg.paper_card(h.paper, h.matched, share=False) for h in hits[:3])
         return Reply(text=head, cards=cards, footer=footer)
 
     @command("unfollow", "TOPIC or NUMBER", "stop following", aliases=("unsubscribe",), admin=True, target=True,
@@ -305,6 +299,8 @@ class Commands:
         # papers that arrived while paused are skipped: the next digest starts from now
         self.store.chats.update(chat.platform, chat.chat_id, paused=0,
                                 digest_since=self.now_iso() if row["subscribed_at"] else row["digest_since"])
+        if row["subscribed_at"]:
+            self.store.chats.restart_window(chat.platform, chat.chat_id)
         return Reply(text=f"Resumed{self.where(msg, chat)}. The next digest comes at {chat.digest_time} ({chat.tz}).")
 
     @command("quiet", "on|off", "off: say so when a day has nothing new", admin=True, open_without_args=True,
@@ -325,10 +321,12 @@ class Commands:
         d = self.core.preview_digest(chat.platform, chat.chat_id)
         when = dg.next_run(chat.tz, chat.digest_time, self.core.clock()).astimezone(dg.zone(chat.tz))
         head = f"Preview of the next digest ({when:%a %d %b %H:%M} {chat.tz})"
-        if d is None or not d.reply.cards:
-            return Reply(text=f"{head}: nothing new for your topics so far. A digest holds papers first seen "
-                              "after your previous one (or after you followed); /search covers everything.")
-        return Reply(text=f"{head}:\n{d.reply.text}", cards=d.reply.cards, footer=d.reply.footer)
+        if d is None or not d.sections:
+            return Reply(text=f"{head}: nothing new for your topics so far. A digest holds papers added after your "
+                              "previous one (or after you followed) and published or featured on Hugging Face in the "
+                              "last 7 days; /search covers everything.")
+        return Reply(text=f"{head}:\n{d.reply.text}", cards=d.reply.cards, sections=d.reply.sections,
+                     footer=d.reply.footer)
 
     @command("trending", "[week] [N]", "today's top papers on Hugging Face (week: the last 7 days)", aliases=("top",),
              menu="Today's trending papers")

@@ -103,6 +103,17 @@ class Chat:
     notify_empty: bool = False  # opt-in one-liner when nothing matched
     created_at: Optional[str] = None  # ISO-8601 UTC
     title: str = ""
+    # schedule bookkeeping (filled by the store's one row -> Chat mapper)
+    pk: int = 0
+    subscribed_at: Optional[str] = None  # first follow: no digest for a day before it
+    digest_seq: Optional[int] = None  # the next digest holds papers committed after this ingest sequence number
+    digest_since: Optional[str] = None  # the instant the previous digest's window ended (or the first follow)
+    frequency: str = "daily"  # daily | weekdays | weekly:<mon..sun>
+    trending_n: Optional[int] = None
+    trending_time: Optional[str] = None
+    trending_topics: bool = False
+    trending_since: Optional[str] = None
+    trending_day: Optional[str] = None
 
     @property
     def key(self) -> str:
@@ -131,6 +142,15 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A titled group of cards inside a reply (a digest's topic), with its own buttons ("Show 4 more ...")."""
+
+    title: str
+    cards: tuple[Card, ...] = ()
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
     """A platform-neutral answer. `text` is plain text (adapters escape it); cards render as paper entries.
 
@@ -143,6 +163,7 @@ class Reply:
     footer: str = ""
     broadcast: bool = False
     error: bool = False  # the text explains a problem with the user's input
+    sections: tuple[Section, ...] = ()  # rendered after `cards`, before `footer`
 
 
 AdminCheck = Callable[[], Awaitable[bool]]
@@ -180,8 +201,30 @@ class Message:
 
 
 @dataclass(frozen=True)
+class DigestPaper:
+    """One paper of a digest section: `matched` names every topic of the chat it matched."""
+
+    paper: Paper
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """One topic's part of a digest: its best papers, and how many more it matched (`count` in all)."""
+
+    topic: str
+    count: int
+    papers: tuple[DigestPaper, ...]
+    more_ids: tuple[str, ...] = ()  # what "Show K more for this topic" shows
+
+
+@dataclass(frozen=True)
 class Digest:
-    """A claimed, ready-to-send message for one chat: a topic digest or a trending post for `local_date`."""
+    """A claimed, ready-to-send message for one chat: a topic digest or a trending post for `local_date`.
+
+    `sections` are the topic digest's content and `notes` lines said above them; later additions (picks, ...) go
+    beside them. `reply` is the neutral rendering adapters turn into parts. The window is a range of the ingest
+    sequence (`seq_lo`, `seq_hi`] and the instants it stands for."""
 
     claim_id: int
     chat: Chat
@@ -189,6 +232,62 @@ class Digest:
     local_date: str  # YYYY-MM-DD in the chat's time zone
     reply: Reply
     paper_ids: tuple[str, ...] = ()
+    sections: tuple[DigestSection, ...] = ()
+    notes: tuple[str, ...] = ()
+    window_start: Optional[str] = None
+    window_end: Optional[str] = None
+    seq_lo: Optional[int] = None
+    seq_hi: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A (chat, local date, kind) that is due and may be claimed."""
+
+    chat_pk: int
+    local_date: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ClaimState:
+    """An existing claim as the planner sees it."""
+
+    id: int
+    chat_pk: int
+    local_date: str
+    kind: str
+    status: str  # claimed | retry | sent | empty | failed
+    claimed_at: str
+    lease_until: Optional[str]
+    retry_at: Optional[str]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim this process holds, with its chat. `built`: its content was fixed before (a retry or takeover)."""
+
+    id: int
+    chat: Chat
+    kind: str
+    local_date: str
+    attempts: int = 1
+    window_lo: Optional[int] = None
+    window_hi: Optional[int] = None
+    built: bool = False
+
+
+@dataclass(frozen=True)
+class Part:
+    """One message of a claim, fixed before sending; `sent` once the platform confirmed it (`message_id`)."""
+
+    claim_id: int
+    index: int
+    payload: str
+    sent: bool = False
+    message_id: Optional[str] = None
+    started: bool = False
 
 
 @dataclass(frozen=True)

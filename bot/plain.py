@@ -18,7 +18,7 @@ def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
 
     if reply.text:
         lines.append(("! " if reply.error else "") + reply.text)
-    for i, card in enumerate(reply.cards, 1):
+    def card_lines(i: int, card) -> None:
         p = card.paper
         meta = ", ".join(x for x in (short_authors(p.authors), p.hf_date or p.published or "",
                                      f"▲{p.upvotes}" if p.upvotes else "") if x)
@@ -33,6 +33,17 @@ def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
             lines.append("   matched: " + "; ".join(card.why))
         if card.buttons:
             lines.append("   " + "  ".join(label(b) for b in card.buttons))
+
+    for i, card in enumerate(reply.cards, 1):
+        card_lines(i, card)
+    i = len(reply.cards)
+    for sec in reply.sections:  # a digest's topic: title, cards, its own buttons
+        lines.append(f"== {sec.title} ==")
+        for card in sec.cards:
+            i += 1
+            card_lines(i, card)
+        if sec.buttons:
+            lines.append("  ".join(label(b) for b in sec.buttons))
     if reply.footer:
         lines.append(reply.footer)
     if reply.buttons:

@@ -8,8 +8,8 @@ Why it looks like this:
   on the few candidates instead: that keeps long exact-title queries fast without changing what matches.
 - Words the index lacks get close, frequent title words as alternatives (rapidfuzz); when nothing matches, rare
   words get look-alikes too, and then the query is relaxed to "all terms but one".
-- `match_papers` evaluates the same plan over an inverted index of the batch, built with SQLite's own tokenizer
-  (through the store), so its stems agree with FTS5 exactly.
+- `match_window` runs a topic's plan as the same FTS5 MATCH expression against a rowid range of the index (a
+  digest's window of newly committed papers): digests, follow previews and search share one engine.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ DEEP_POOL = 200  # later pages (up to 200 results) from a second one
 RELAX_CAP = 3000  # an "all terms but one" subset matching more than this is too generic to help
 FIRST_AUTHOR = 0.3  # bonus for a query naming the first author ("Vaswani attention")
 SURFACE = 0.4  # bonus share for title words exactly as typed ("layered" over "multi-layer")
-# notes that mark results `match_papers` would not give (it never widens a topic: a follow must stay precise)
+# notes that mark results `match_window` would not give (it never widens a topic: a follow must stay precise)
 WIDENED = "Nothing matched as typed, so similar words were searched too."
 RELAXED = "No paper matches every word; these match all but one."
 
@@ -71,7 +71,7 @@ class Searcher:
     def search(self, text: str, limit: int = 10, offset: int = 0, *, since: Optional[str] = None,
                now: Optional[datetime] = None, exact: bool = False) -> SearchResult:
         """Ranked hits for a query. `exact=True` never widens or relaxes a query that finds nothing, so the hits
-        are exactly what `match_papers` would match (e.g. a follow's preview)."""
+        are exactly what `match_window` would match (e.g. a follow's preview)."""
         parsed = parse(text)
         if parsed.error:
             return SearchResult(query=parsed.text, error=parsed.error)
@@ -256,12 +256,39 @@ class Searcher:
                 break
         return hits
 
-    # ---- batch matching --------------------------------------------------------------------------------------
-    def match_papers(self, topics: Sequence[str], papers: Sequence[Paper]) -> dict[str, dict[str, Hit]]:
-        """topic -> {paper.id: Hit} for the papers of a batch that match the topic exactly as search would."""
-        from bot.search_batch import batch_index
+    # ---- topic matching (digests, follow previews, trending with topics) ----------------------------------
+    def topic_exprs(self, topic: str) -> Optional[tuple[str, str, Optional[str], tuple[str, ...]]]:
+        """(MATCH expression, the same restricted to titles, since-date, words to highlight) of a followed topic:
+        the plan search
+        uses, never widened or relaxed (a follow must stay precise). None when the topic cannot match anything."""
+        lex = lexicon(self.repo)
+        plans = self.repo.cache.setdefault("plans", {})
+        if plans.get("__lexicon__") is not lex or len(plans) > 200_000:
+            plans.clear()
+            plans["__lexicon__"] = lex  # plans depend on the vocabulary they were corrected against
+        if topic not in plans:
+            parsed = parse(topic)
+            plan = None if parsed.error else make_plan(parsed, self.repo, lex)
+            plans[topic] = None if plan is None or plan.empty else (
+                match_expr(plan, full=True), match_expr(plan, full=True, columns="title"), parsed.since_date(),
+                tuple(dict.fromkeys([a.shown for g in plan.groups for a in g.alts] + [a.shown for a in plan.authors])))
+        return plans[topic]
 
-        return batch_index(self.repo, papers).match(topics)
+    def match_window(self, topics: Sequence[str], lo: int, hi: int) -> dict[str, tuple[list[int], set[int]]]:
+        """topic -> (pks of the papers with lo < pk <= hi that match it, ascending; those matching in the title).
+
+        The same FTS5 MATCH expression as search, run against a rowid range of the index: one engine."""
+        out: dict[str, tuple[list[int], set[int]]] = {}
+        for topic in dict.fromkeys(topics):
+            exprs = self.topic_exprs(topic)
+            if exprs is None or hi <= lo:
+                out[topic] = ([], set())
+                continue
+            expr, texpr, since, _ = exprs
+            pks = self.repo.window_rowids(expr, lo, hi, since)
+            title = set(self.repo.window_rowids(texpr, lo, hi, since)) if pks and texpr != expr else set()
+            out[topic] = (pks, title)
+        return out
 
 
 def _int(value, default: int) -> int:

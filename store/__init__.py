@@ -11,6 +11,7 @@ class Store:
 
     def __init__(self, path: str | Path = ":memory:"):
         from store.chats import ChatRepo
+        from store.deliveries import DeliveryRepo
         from store.papers import PaperRepo
         from store.search_index import SearchRepo
         from store.sources import SourceRepo
@@ -20,6 +21,7 @@ class Store:
         self.db = open_database(path)
         self.papers = PaperRepo(self.db)
         self.chats = ChatRepo(self.db)
+        self.deliveries = DeliveryRepo(self.db)
         self.search = SearchRepo(self.db)
         self.sources = SourceRepo(self.db)
         self.seen = SeenRepo(self.db)

@@ -1,13 +1,12 @@
-"""Chats, followed topics, saved queries (button ids), digest claims and deliveries: all their SQL.
+"""Chats, followed topics and saved queries (button ids): all their SQL. Claims, parts and deliveries (their tables
+are created here, in m001) are store/deliveries.py's.
 
-Exactly-once lives here, in unique keys: a claim per (chat, local_date, kind) and a delivery per (chat, paper).
 Chats are keyed internally by an integer `pk` with (platform, chat_id) UNIQUE, so a migrated chat id is one UPDATE
 and its follows, claims and deliveries follow it.
 """
 from __future__ import annotations
 
-import json
-from typing import Iterable, Optional, Sequence
+from typing import Optional, Sequence
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -21,6 +20,7 @@ migrations = register(Migrations("chats"))
 SETTABLE = {
     "kind", "title", "tz", "digest_time", "paused", "active", "notify_empty", "subscribed_at", "digest_since",
     "trending_n", "trending_time", "trending_topics", "trending_since", "trending_day", "deactivated_reason",
+    "digest_seq", "frequency",
 }
 
 
@@ -121,19 +121,17 @@ def m002_saved_query_owner(db: Database) -> None:
     db.execute("ALTER TABLE saved_queries_owned RENAME TO saved_queries")
 
 
-def _id_list(ids: Sequence[str]) -> str:
-    """JSON for a list of paper ids; plain ids (all real ones) skip json.dumps, 10,000 claims at a time."""
-    joined = '","'.join(ids)
-    if joined.count('"') == 2 * (len(ids) - 1) and "\\" not in joined and joined.isprintable():
-        return '["' + joined + '"]' if ids else "[]"
-    return json.dumps(list(ids))
-
-
-def _chat(row: dict) -> Chat:
+def chat_from_row(row: dict) -> Chat:
+    """The one chats-row -> Chat mapper (settings and schedule bookkeeping)."""
     return Chat(
         platform=row["platform"], chat_id=row["chat_id"], kind=row["kind"], tz=row["tz"],
         digest_time=row["digest_time"], paused=bool(row["paused"]), active=bool(row["active"]),
         notify_empty=bool(row["notify_empty"]), created_at=row["created_at"], title=row["title"] or "",
+        pk=row["pk"], subscribed_at=row["subscribed_at"], digest_seq=row.get("digest_seq"),
+        digest_since=row["digest_since"],
+        frequency=row.get("frequency") or "daily", trending_n=row["trending_n"], trending_time=row["trending_time"],
+        trending_topics=bool(row["trending_topics"]), trending_since=row["trending_since"],
+        trending_day=row["trending_day"],
     )
 
 
@@ -170,7 +168,7 @@ class ChatRepo:
 
     def get(self, platform: str, chat_id: str) -> Optional[Chat]:
         rows = self._rows("SELECT * FROM chats WHERE platform=? AND chat_id=?", [platform, chat_id])
-        return _chat(rows[0]) if rows else None
+        return chat_from_row(rows[0]) if rows else None
 
     def settings(self, platform: str, chat_id: str) -> Optional[dict]:
         """The whole chat row (schedule bookkeeping included), for settings screens and previews."""
@@ -192,15 +190,6 @@ class ChatRepo:
         with self.db.conn:
             self.db.execute("UPDATE chats SET active=0, deactivated_reason=? WHERE platform=? AND chat_id=?",
                             [reason[:200], platform, chat_id])
-
-    def deactivate_prefix(self, platform: str, prefix: str, reason: str = "") -> int:
-        """Deactivate every active chat whose id starts with `prefix` (a Slack workspace `T123/` removed the app)."""
-        with self.db.conn:
-            cur = self.db.execute(
-                "UPDATE chats SET active=0, deactivated_reason=? "
-                "WHERE platform=? AND substr(chat_id, 1, ?)=? AND active=1",
-                [reason[:200], platform, len(prefix), prefix])
-        return cur.rowcount
 
     def deactivate_prefix(self, platform: str, prefix: str, reason: str = "") -> int:
         """Deactivate every active chat whose id starts with `prefix` (a Slack workspace uninstalled the app)."""
@@ -237,15 +226,17 @@ class ChatRepo:
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM chats").fetchone()[0]
 
-    def import_chats(self, chats: Sequence[tuple[str, str, str, str, Sequence[tuple[str, str]]]], *, now: str) -> None:
+    def import_chats(self, chats: Sequence[tuple[str, str, str, str, Sequence[tuple[str, str]]]], *, now: str,
+                     seq: int = 0) -> None:
         """Bulk-create subscribed chats: (platform, chat_id, tz, digest_time, [(query, canonical), ...]).
 
-        For benchmarks and migrations from another bot; one transaction, no per-chat round trips."""
+        For benchmarks and migrations from another bot; one transaction, no per-chat round trips. Their digests
+        start after paper pk `seq`."""
         with self.db.conn:
             self.db.conn.executemany(
                 """INSERT OR IGNORE INTO chats (platform, chat_id, tz, digest_time, created_at, subscribed_at,
-                       digest_since) VALUES (?,?,?,?,?,?,?)""",
-                [(p, c, tz, t, now, now if topics else None, now) for p, c, tz, t, topics in chats],
+                       digest_since, digest_seq) VALUES (?,?,?,?,?,?,?,?)""",
+                [(p, c, tz, t, now, now if topics else None, now, seq) for p, c, tz, t, topics in chats],
             )
             pks = dict(((p, c), pk) for pk, p, c in self.db.execute("SELECT pk, platform, chat_id FROM chats"))
             self.db.conn.executemany(
@@ -279,8 +270,9 @@ class ChatRepo:
             cur = self.db.execute("INSERT INTO topics (chat_pk, query, canonical, created_at) VALUES (?,?,?,?)",
                                   [pk, query, canonical, now])
             if n == 0:
-                self.db.execute(
-                    "UPDATE chats SET subscribed_at=?, digest_since=? WHERE pk=? AND subscribed_at IS NULL",
+                self.db.execute(  # the window starts at the papers committed so far
+                    """UPDATE chats SET subscribed_at=?, digest_since=?,
+                           digest_seq=(SELECT coalesce(max(pk), 0) FROM papers) WHERE pk=? AND subscribed_at IS NULL""",
                     [now, since or now, pk],
                 )
             return "added", {"id": cur.lastrowid, "query": query, "canonical": canonical}
@@ -316,39 +308,17 @@ class ChatRepo:
         return row[0] if row else None
 
     # -- scheduling ----------------------------------------------------------------------------------------------
-    def schedulable(self) -> list[dict]:
+    def schedulable(self) -> list[Chat]:
         """Every chat that could be due: active, not paused, following something or taking a trending post."""
-        return self._rows(
+        return [chat_from_row(r) for r in self._rows(
             """SELECT * FROM chats WHERE active=1 AND paused=0
-               AND (subscribed_at IS NOT NULL OR trending_n IS NOT NULL)"""
-        )
+               AND (subscribed_at IS NOT NULL OR trending_n IS NOT NULL)""")]
 
-    def claims_between(self, first_date: str, last_date: str) -> list[dict]:
-        return self._rows(
-            """SELECT id, chat_pk, local_date, kind, status, claimed_at, retry_at, attempts
-               FROM digest_claims WHERE local_date BETWEEN ? AND ?""",
-            [first_date, last_date],
-        )
-
-    def claim(self, new: Sequence[tuple[int, str, str]], retry_ids: Sequence[int], *, token: str, now: str,
-              stale_before: str) -> list[dict]:
-        """Claim (chat_pk, local_date, kind) triples (INSERT OR IGNORE) and re-claim retryable claims (a conditional
-        UPDATE, so two processes never both win). Returns the claims this token now owns, each with its chat row."""
+    def restart_window(self, platform: str, chat_id: str) -> None:
+        """The next digest holds only papers committed from now on (after a pause)."""
         with self.db.conn:
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO digest_claims (chat_pk, local_date, kind, token, claimed_at) VALUES (?,?,?,?,?)",
-                [(pk, d, k, token, now) for pk, d, k in new],
-            )
-            self.db.conn.executemany(
-                """UPDATE digest_claims SET token=?, status='claimed', claimed_at=?, attempts=attempts+1, retry_at=NULL
-                   WHERE id=? AND ((status='claimed' AND claimed_at < ?) OR (status='retry' AND retry_at <= ?))""",
-                [(token, now, cid, stale_before, now) for cid in retry_ids],
-            )
-        return self._rows(
-            """SELECT c.*, d.id AS claim_id, d.local_date, d.kind AS slot, d.attempts FROM digest_claims d
-               JOIN chats c ON c.pk=d.chat_pk WHERE d.token=? AND d.status='claimed' ORDER BY d.id""",
-            [token],
-        )
+            self.db.execute("UPDATE chats SET digest_seq=(SELECT coalesce(max(pk), 0) FROM papers) "
+                            "WHERE platform=? AND chat_id=?", [platform, chat_id])
 
     def topics_for(self, chat_pks: Sequence[int]) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
@@ -361,79 +331,3 @@ class ChatRepo:
             ):
                 out.setdefault(pk, []).append(query)
         return out
-
-    def delivered(self, paper_ids: Sequence[str]) -> set[tuple[int, str]]:
-        """(chat_pk, paper_id) pairs already delivered, for these papers."""
-        out: set[tuple[int, str]] = set()
-        ids = list(paper_ids)
-        for i in range(0, len(ids), 900):
-            part = ids[i : i + 900]
-            marks = ",".join("?" * len(part))
-            out.update(self.db.execute(f"SELECT chat_pk, paper_id FROM deliveries WHERE paper_id IN ({marks})", part))
-        return out
-
-    def set_contents(self, items: Sequence[tuple[int, list[str], Optional[str], str, Optional[str]]]) -> None:
-        """Remember what each claim holds: (claim_id, paper_ids, window_start, window_end, source_day)."""
-        with self.db.conn:
-            self.db.conn.executemany(
-                "UPDATE digest_claims SET paper_ids=?, window_start=?, window_end=?, source_day=? WHERE id=?",
-                [(_id_list(ids), ws, we, sd, cid) for cid, ids, ws, we, sd in items],
-            )
-
-    def finish(self, claim_ids: Sequence[int], *, status: str, now: str, message_ref: Optional[str] = None) -> None:
-        """Mark claims done ("sent" or "empty"): record their papers as delivered and move each chat's window on."""
-        with self.db.conn:
-            for cid in claim_ids:
-                row = self._rows("SELECT * FROM digest_claims WHERE id=?", [cid])
-                if not row:
-                    continue
-                c = row[0]
-                self.db.execute(
-                    "UPDATE digest_claims SET status=?, sent_at=?, message_ref=?, token=NULL WHERE id=?",
-                    [status, now, message_ref, cid],
-                )
-                if c["kind"] == "digest":
-                    self.db.conn.executemany(
-                        "INSERT OR IGNORE INTO deliveries (chat_pk, paper_id, claim_id, delivered_at) VALUES (?,?,?,?)",
-                        [(c["chat_pk"], pid, cid, now) for pid in json.loads(c["paper_ids"] or "[]")],
-                    )
-                    if c["window_end"]:
-                        self.db.execute(
-                            """UPDATE chats SET digest_since=? WHERE pk=?
-                               AND (digest_since IS NULL OR digest_since < ?)""",
-                            [c["window_end"], c["chat_pk"], c["window_end"]],
-                        )
-                elif c["source_day"]:
-                    self.db.execute("UPDATE chats SET trending_day=? WHERE pk=?", [c["source_day"], c["chat_pk"]])
-
-    def retry_later(self, claim_id: int, *, retry_at: str, max_attempts: int = 8) -> None:
-        with self.db.conn:
-            self.db.execute(
-                """UPDATE digest_claims SET token=NULL, retry_at=?,
-                       status=CASE WHEN attempts >= ? THEN 'failed' ELSE 'retry' END
-                   WHERE id=? AND status='claimed'""",
-                [retry_at, max_attempts, claim_id],
-            )
-
-    def get_claim(self, claim_id: int) -> Optional[dict]:
-        rows = self._rows(
-            """SELECT d.*, c.platform, c.chat_id FROM digest_claims d JOIN chats c ON c.pk=d.chat_pk
-               WHERE d.id=?""",
-            [claim_id],
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        row["paper_ids"] = json.loads(row["paper_ids"] or "[]")
-        return row
-
-    def record_deliveries(self, platform: str, chat_id: str, paper_ids: Sequence[str], *, now: str,
-                          claim_id: Optional[int] = None) -> None:
-        pk = self._pk(platform, chat_id)
-        if pk is None:
-            return
-        with self.db.conn:
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (chat_pk, paper_id, claim_id, delivered_at) VALUES (?,?,?,?)",
-                [(pk, pid, claim_id, now) for pid in paper_ids],
-            )

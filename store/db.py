@@ -30,6 +30,7 @@ def open_database(path: str | Path = ":memory:") -> Database:
     db.execute("PRAGMA foreign_keys=ON")
     # import for side effects: each module registers its migrations
     from store import chats, papers, search_index, seen, sources  # noqa: F401
+    from store import deliveries  # noqa: F401  (claims, parts, the ingest sequence: after papers)
 
     for migrations in MIGRATION_SETS:
         migrations.apply(db)

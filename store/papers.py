@@ -315,14 +315,26 @@ class PaperRepo:
         rows = fetch_dicts_in(self.db, "SELECT * FROM papers WHERE pk IN ({marks})", pks)
         return {row["pk"]: row_to_paper(row) for row in rows}
 
-    def first_seen_between(self, start: str, end: str) -> list[Paper]:
-        """Papers first ingested in [start, end) (ISO UTC strings)."""
-        return [
-            row_to_paper(r)
-            for r in self._rows(
-                "SELECT * FROM papers WHERE first_seen >= ? AND first_seen < ? ORDER BY first_seen", [start, end]
-            )
-        ]
+    # -- the ingest sequence: a paper's pk is assigned inside its writing transaction and SQLite serializes
+    # writers, so whatever a reader sees committed is exactly the pks up to its max: a digest's window is a pk range
+    def committed_seq(self) -> int:
+        """The highest ingest sequence number (pk) committed and visible to this connection."""
+        return self.db.execute("SELECT coalesce(max(pk), 0) FROM papers").fetchone()[0]
+
+    def fresh_in_window(self, lo: int, hi: int, floor: str) -> dict[int, tuple[str, int, int]]:
+        """pk -> (id, upvotes, has code) of the papers lo < pk <= hi published or on HF on/after `floor`."""
+        return {pk: (pid, upv or 0, code) for pk, pid, upv, code in self.db.execute(
+            """SELECT pk, id, upvotes, github_repo IS NOT NULL FROM papers WHERE pk > ? AND pk <= ?
+               AND (published >= ? OR hf_date >= ?)""", [lo, hi, floor, floor])}
+
+    def newest_date(self) -> Optional[str]:
+        """The latest publication or HF day of any paper (an offline demo's "today")."""
+        return self.db.execute("SELECT max(max(coalesce(published, '')), max(coalesce(hf_date, ''))) FROM papers"
+                               ).fetchone()[0] or None
+
+    def pks_of(self, ids: Sequence[str]) -> dict[str, int]:
+        return {r["id"]: r["pk"] for r in fetch_dicts_in(self.db, "SELECT id, pk FROM papers WHERE id IN ({marks})",
+                                                         ids)}
 
     def latest_hf_day(self) -> Optional[str]:
         rows = self._rows("SELECT max(hf_date) AS d FROM papers")

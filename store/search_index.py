@@ -1,8 +1,8 @@
 """All SQL behind search: FTS5 candidate queries, the index vocabulary, and stemming through SQLite's own tokenizer.
 
 The core (bot/search.py) builds MATCH expressions only from parsed, quoted tokens; this module just runs them.
-Stemming goes through a temporary FTS5 table with the same tokenizer as `papers_fts`, so in-memory matching
-(`Searcher.match_papers`) sees exactly the stems that FTS5 indexes.
+Stemming goes through a temporary FTS5 table with the same tokenizer as `papers_fts`, so Python-side checks see
+exactly the stems that FTS5 indexes. `window_rowids` answers a topic for a rowid range (a digest's window).
 """
 from __future__ import annotations
 
@@ -151,3 +151,12 @@ class SearchRepo:
         named = [pk for pk, title in rows if raw and title.startswith(raw + ":")]
         rest = [pk for pk, _ in rows if pk not in set(named)]
         return (exact + named + rest)[:limit]
+
+    def window_rowids(self, match: str, lo: int, hi: int, since: Optional[str] = None) -> list[int]:
+        """pks (ascending) of papers lo < pk <= hi matching `match`: FTS5 seeks to the rowid range in each doclist."""
+        if since:
+            sql = ("SELECT f.rowid FROM papers_fts f JOIN papers p ON p.pk = f.rowid WHERE papers_fts MATCH ? "
+                   "AND f.rowid > ? AND f.rowid <= ? AND (p.published >= ? OR p.hf_date >= ?) ORDER BY f.rowid")
+            return [r[0] for r in self.db.execute(sql, [match, lo, hi, since, since])]
+        sql = "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? AND rowid > ? AND rowid <= ? ORDER BY rowid"
+        return [r[0] for r in self.db.execute(sql, [match, lo, hi])]

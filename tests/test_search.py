@@ -170,31 +170,37 @@ def test_hostile_input_never_raises(searcher, store):
     assert store.papers.count() == len(papers())
 
 
-def test_match_papers_agrees_with_search(searcher):
-    batch = papers()
+def window_ids(searcher, topics, lo=0, hi=None):
+    """topic -> ids of the papers with lo < pk <= hi that the digests' engine matches."""
+    hi = searcher.store.papers.committed_seq() if hi is None else hi
+    got = searcher.match_window(topics, lo, hi)
+    papers = searcher.store.papers.by_pks(sorted({pk for pks, _ in got.values() for pk in pks}))
+    return {t: {papers[pk].id for pk in pks} for t, (pks, _) in got.items()}
+
+
+def test_topic_matching_agrees_with_search(searcher):
     topics = ["diffusion", "diffusion -medical", "language models", '"language models are"', "gamengen OR mkor",
               "author:Shah", "JRT-RNN", "MKOR", "attention", "hierarchial text", "diffusion since:2026-01-01",
               "nothing-like-this-anywhere", "-medical", ""]
-    got = searcher.match_papers(topics, batch)
+    got = window_ids(searcher, topics)
     assert set(got) == set(topics)
     for topic in topics:
         r = searcher.search(topic, limit=100, now=datetime.now(timezone.utc))
         widened = r.note and (RELAXED in r.note or WIDENED in r.note)
         expected = set() if widened else {h.paper.id for h in r.hits}
-        assert set(got[topic]) == expected, topic
+        assert got[topic] == expected, topic
         strict = searcher.search(topic, limit=100, now=datetime.now(timezone.utc), exact=True)
-        assert {h.paper.id for h in strict.hits} == set(got[topic]), topic
-        for pid, hit in got[topic].items():
-            assert hit.paper.id == pid and hit.matched
-    assert got["JRT-RNN"][next(iter(got["JRT-RNN"]))].matched == ("jrt-rnn",)
-    assert got[""] == {} and got["-medical"] == {}
+        assert {h.paper.id for h in strict.hits} == got[topic], topic
+    assert searcher.topic_exprs("JRT-RNN")[3] == ("jrt-rnn",)
+    assert got[""] == set() and got["-medical"] == set()
 
 
-def test_match_papers_only_sees_the_batch(searcher):
-    batch = [p for p in papers() if "Medical" in p.title]
-    got = searcher.match_papers(["diffusion", "mkor"], batch)
-    assert [h.paper.title for h in got["diffusion"].values()] == [batch[0].title]
-    assert got["mkor"] == {}
+def test_topic_matching_only_sees_the_window(searcher):
+    store = searcher.store
+    pks = store.papers.pks_of([p.id for p in papers() if "Medical" in p.title])
+    [pk] = pks.values()
+    got = window_ids(searcher, ["diffusion", "mkor"], lo=pk - 1, hi=pk)
+    assert got == {"diffusion": set(pks), "mkor": set()}
 
 
 def test_common_words_are_still_required(store):
@@ -207,30 +213,7 @@ def test_common_words_are_still_required(store):
     s = Searcher(store)
     assert titles(s.search("quokka model", now=NOW)) == ["Quokka behaviour model"]
     assert {h.paper.title for h in s.search("quokka", now=NOW).hits} == {a.title, b.title}
-    got = s.match_papers(["quokka model"], [a, b] + filler[:10])
-    assert set(got["quokka model"]) == {a.id}
-
-
-def test_fast_hit_is_a_normal_hit():
-    from bot.models import Hit
-    from bot.search_batch import _hit
-
-    p = papers()[0]
-    h = _hit(p, 1.5, ("a",))
-    assert h == Hit(p, 1.5, ("a",)) and hash(h) == hash(Hit(p, 1.5, ("a",)))
-    with pytest.raises(Exception):
-        h.score = 2.0
-
-
-def test_match_papers_reuses_the_batch_index_only_for_the_same_papers(searcher):
-    batch = papers()
-    first = searcher.match_papers(["quokka", "mkor"], batch)
-    assert first["quokka"] == {} and first["mkor"]
-    renamed = [Paper.make("Quokka: " + p.title, p.arxiv_id, abstract=p.abstract) if p.title.startswith("MKOR") else p
-               for p in batch]
-    again = searcher.match_papers(["quokka", "mkor"], renamed)
-    assert set(again["quokka"]) == set(again["mkor"]) and len(again["quokka"]) == 1
-    assert searcher.match_papers(["quokka"], batch)["quokka"] == {}
+    assert window_ids(s, ["quokka model"]) == {"quokka model": {a.id}}
 
 
 def test_pages_do_not_repeat_papers(searcher):
@@ -248,7 +231,7 @@ def test_searching_leaves_no_transaction_open(tmp_path):
     try:
         a.papers.upsert_many(papers())
         s = Searcher(a)
-        assert s.search("mkor", now=NOW).hits and s.match_papers(["mkor"], papers())["mkor"]
+        assert s.search("mkor", now=NOW).hits and window_ids(s, ["mkor"])["mkor"]
         assert not a.db.conn.in_transaction
         b.papers.upsert_many([Paper.make("Quokka: A Marsupial Benchmark", "2601.00001", abstract="Small animals.")])
         assert titles(s.search("quokka", now=NOW)) == ["Quokka: A Marsupial Benchmark"]

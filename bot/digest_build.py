@@ -1,0 +1,269 @@
+"""What a chat gets: the papers committed in its window, fresh, matched per topic, balanced across its topics.
+
+Per tick: the window's fresh papers (one SQL pass) -> each distinct topic matched once, by the search engine's own
+FTS5 MATCH expression against the window's rowid range -> for each chat, its own window start, its topics, minus
+what it was already sent. Everything computed once lives in one `Tick` (one window, one instant); a slice of chats
+whose window the tick does not cover gets a new `Tick`, never a reset one.
+
+- Fresh: a paper is in a digest when it was committed after the chat's previous digest (pk > the chat's
+  high-water mark: the ingest sequence) AND it was published (arXiv v1) or featured on HF within FRESH of the
+  digest's instant. Importing an archive never floods a digest.
+- Balanced: one section per topic with matches, best first (title match, then HF upvotes, then code available);
+  a paper matching several topics appears once, under its best topic, naming all of them; sections are ordered
+  by their best paper; at most PER_TOPIC papers per section, then "Show K more for this topic".
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional, Sequence
+
+from bot import digests as dg
+from bot.models import Button, Card, Claim, DigestPaper, DigestSection, Paper, Reply, Section
+from bot.render import snippet
+
+MORE_CAP = 30  # papers kept per section for "Show K more for this topic"
+
+
+@dataclass
+class TopicMatches:
+    """One topic's fresh matches in the tick's window."""
+
+    pks: list[int]  # ascending: the ingest sequence, for each chat's window start
+    members: set[int]
+    title: set[int]  # matched in the title: the first relevance signal
+    order: list[int]  # best first
+    pos: dict[int, int]  # pk -> place in `order`
+    terms: tuple[str, ...]  # words to highlight
+
+
+EMPTY = TopicMatches([], set(), set(), [], {}, ())
+
+
+class Tick:
+    """What one tick computes once for the window (lo, hi] at `now`: the fresh papers, each distinct topic's
+    matches, the deliveries inside the window, and the cards shared by chats that show the same paper."""
+
+    def __init__(self, store, searcher, now: datetime, lo: int, hi: int):
+        self.store, self.searcher, self.now, self.lo, self.hi = store, searcher, now, lo, hi
+        self.floor = (now - dg.FRESH).date().isoformat()
+        self.meta = store.papers.fresh_in_window(lo, hi, self.floor) if hi > lo else {}
+        self.topics: dict[str, TopicMatches] = {}
+        self._delivered: Optional[dict[int, set[int]]] = None
+        self.papers: dict[int, Paper] = {}
+        self.cards: dict[tuple, Card] = {}
+
+    def covers(self, now: datetime, lo: int, hi: int) -> bool:
+        return now == self.now and hi == self.hi and lo >= self.lo
+
+    def match(self, topics: Sequence[str]) -> None:
+        missing = [t for t in dict.fromkeys(topics) if t not in self.topics]
+        if not missing:
+            return
+        if not self.meta:
+            self.topics.update(dict.fromkeys(missing, EMPTY))
+            return
+        meta = self.meta
+        lo, hi = min(meta) - 1, max(meta)  # the fresh part of the window
+        for topic, (pks, title) in self.searcher.match_window(missing, lo, hi).items():
+            pks = [pk for pk in pks if pk in meta]
+            if not pks:
+                self.topics[topic] = EMPTY
+                continue
+            title &= set(pks)
+            order = sorted(pks, key=lambda pk: (pk in title, meta[pk][1], meta[pk][2], pk), reverse=True)
+            exprs = self.searcher.topic_exprs(topic)
+            self.topics[topic] = TopicMatches(pks, set(pks), title, order, {pk: i for i, pk in enumerate(order)},
+                                              exprs[3] if exprs else ())
+
+    def delivered(self, chat_pk: int) -> set[int]:
+        if self._delivered is None:
+            self._delivered = {}
+            if self.meta:
+                for cpk, pk in self.store.deliveries.delivered_in_window(self.lo, self.hi):
+                    self._delivered.setdefault(cpk, set()).add(pk)
+        return self._delivered.get(chat_pk, set())
+
+    def load(self, pks: Sequence[int]) -> None:
+        missing = [pk for pk in dict.fromkeys(pks) if pk not in self.papers]
+        if missing:
+            self.papers.update(self.store.papers.by_pks(missing))
+
+    def card(self, pk: int, why: tuple[str, ...]) -> Card:
+        key = (pk, why)
+        card = self.cards.get(key)
+        if card is None:
+            paper = self.papers[pk]
+            terms = tuple(dict.fromkeys(t for topic in why for t in self.topics[topic].terms))
+            card = self.cards[key] = Card(paper=paper, matched=terms, why=why, snippet=snippet(paper, terms),
+                                          buttons=dg.paper_buttons(paper.id))
+        return card
+
+
+@dataclass
+class Built:
+    """The content of one slot: `reply` None means nothing to send (the claim is closed as 'empty')."""
+
+    claim: Claim
+    reply: Optional[Reply]
+    paper_ids: list[str] = field(default_factory=list)
+    sections: list[DigestSection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seq_lo: Optional[int] = None
+    seq_hi: Optional[int] = None
+    window_start: Optional[str] = None
+    window_end: Optional[str] = None
+    source_day: Optional[str] = None
+
+
+class DigestBuilder:
+    """Builds the content of many claims at once, sharing one Tick per window."""
+
+    def __init__(self, store, searcher):
+        self.store, self.searcher = store, searcher
+
+    def tick_for(self, tick: Optional[Tick], now: datetime, lo: int, hi: int) -> Tick:
+        return tick if tick is not None and tick.covers(now, lo, hi) else Tick(self.store, self.searcher, now, lo, hi)
+
+    def build(self, claims: Sequence[Claim], now: datetime, tick: Optional[Tick] = None,
+              hi: Optional[int] = None) -> tuple[list[Built], Optional[Tick]]:
+        """Content for each claim; `hi` is the tick's committed sequence (default: what is committed now)."""
+        if not claims:
+            return [], tick
+        topics = self.store.chats.topics_for(sorted({c.chat.pk for c in claims}))
+        hi = self.store.papers.committed_seq() if hi is None else hi
+        out: list[Built] = []
+        digests = [c for c in claims if c.kind == "digest"]
+        windows = {c.id: self._window(c, hi) for c in digests}
+        fresh = [c for c in digests if windows[c.id][1] == hi]
+        if fresh:
+            tick = self.tick_for(tick, now, min(windows[c.id][0] for c in fresh), hi)
+        for c in digests:
+            lo, whi = windows[c.id]
+            t = tick if whi == hi and tick is not None else self.tick_for(None, now, lo, whi)  # a retry's own window
+            t.match(topics.get(c.chat.pk, ()))
+            out.append(self._digest(c, topics.get(c.chat.pk, []), t, lo))
+        trending = [c for c in claims if c.kind == "trending"]
+        if trending:
+            out += self._trending(trending, topics)
+        return out, tick
+
+    @staticmethod
+    def _window(claim: Claim, hi: int) -> tuple[int, int]:
+        if claim.window_hi is not None:  # a retry or takeover rebuilds exactly the window it was built for
+            return claim.window_lo or 0, claim.window_hi
+        return min(claim.chat.digest_seq or 0, hi), hi
+
+    # -- topic digests -----------------------------------------------------------------------------------------------
+    def _digest(self, claim: Claim, topics: Sequence[str], tick: Tick, lo: int) -> Built:
+        chat = claim.chat
+        built = Built(claim, None, seq_lo=lo, seq_hi=tick.hi, window_start=chat.digest_since or chat.subscribed_at,
+                      window_end=dg.iso(tick.now))
+        gone = tick.delivered(chat.pk)
+        ms = [(t, tick.topics[t]) for t in dict.fromkeys(topics) if tick.topics[t].pks]
+        counts: dict[str, int] = {}
+        for t, m in ms:
+            n = len(m.pks) - bisect_right(m.pks, lo)
+            counts[t] = n - sum(1 for pk in gone if pk > lo and pk in m.members)
+        ms = [(t, m) for t, m in ms if counts[t] > 0]
+        if not ms:
+            if chat.notify_empty:
+                fresh = sum(1 for pk in tick.meta if pk > lo)
+                built.notes.append(f"Nothing new for your topics today ({fresh} new papers checked)." if fresh else
+                                   "Nothing new today: Hugging Face and arXiv published no new papers since your "
+                                   "last digest.")
+                built.reply = Reply(text=built.notes[0])
+            return built
+
+        def best(pk: int) -> str:
+            return min((t for t, m in ms if pk in m.members),
+                       key=lambda t: (pk not in tick.topics[t].title, tick.topics[t].pos[pk]))
+
+        placed: dict[str, list[int]] = {}
+        for t, m in ms:
+            got = placed[t] = []
+            for pk in m.order:
+                if pk > lo and pk not in gone and best(pk) == t:
+                    got.append(pk)
+                    if len(got) >= dg.PER_TOPIC:
+                        break
+        meta = tick.meta
+        ranked = sorted((t for t, _ in ms if placed[t]),
+                        key=lambda t: (placed[t][0] in tick.topics[t].title, meta[placed[t][0]][1],
+                                       meta[placed[t][0]][2], placed[t][0]), reverse=True)
+        ranked += [t for t, _ in ms if not placed[t]]
+        per = max(1, min(dg.PER_TOPIC, dg.DIGEST_SIZE // max(1, len(ranked))))  # 1-3 topics: 5 each; 5: 3
+        shown = {t: placed[t][:per] if i < dg.DIGEST_SIZE else [] for i, t in enumerate(ranked)}
+        everything = {pk for ids in shown.values() for pk in ids}
+        more: dict[str, list[int]] = {}
+        for t in ranked:
+            m = tick.topics[t]
+            more[t] = [pk for pk in m.order if pk > lo and pk not in gone and pk not in everything][:MORE_CAP]
+        tick.load([pk for t in ranked for pk in shown[t] + more[t]])
+        sections, replies = [], []
+        for i, t in enumerate(ranked):
+            papers, cards = [], []
+            for pk in shown[t]:
+                why = tuple(u for u in topics if u in counts and pk in tick.topics[u].members)
+                cards.append(tick.card(pk, why))
+                papers.append(DigestPaper(tick.papers[pk], why))
+            k = counts[t] - sum(1 for pk in everything if pk in tick.topics[t].members)
+            sections.append(DigestSection(t, counts[t], tuple(papers),
+                                          tuple(tick.papers[pk].id for pk in more[t] if pk in tick.papers)))
+            buttons = (Button(f"Show {k} more for this topic", f"dsec:{claim.id}:{i}"),) if k > 0 and claim.id else ()
+            title = f"{t}: {counts[t]} new" + (f", {k} more not shown" if k > 0 and not claim.id else "")
+            replies.append(Section(title=title, cards=tuple(cards), buttons=buttons))
+        built.sections = sections
+        built.paper_ids = [tick.papers[pk].id for pk in everything if pk in tick.papers]
+        n = len({pk for t in ranked for pk in tick.topics[t].pks[bisect_right(tick.topics[t].pks, lo):]} - gone)
+        built.reply = Reply(
+            text=f"Your digest for {dg.label(claim.local_date)}: {n} new paper{'s' if n != 1 else ''} for your topics.",
+            sections=tuple(replies),
+            footer="Change what you follow with /topics, the time with /time HH:MM, how often with /frequency.")
+        return built
+
+    # -- trending posts ----------------------------------------------------------------------------------------------
+    def _trending(self, claims: Sequence[Claim], topics: dict[int, list[str]]) -> list[Built]:
+        day = self.store.papers.latest_hf_day()
+        cache: dict[int, list[Paper]] = {}
+        out = []
+        for claim in claims:
+            chat = claim.chat
+            built = Built(claim, None, source_day=day)
+            out.append(built)
+            if not day or chat.trending_day == day:
+                if chat.notify_empty:
+                    built.reply = Reply(text="No new Hugging Face daily papers since the last trending post.")
+                continue
+            n = int(chat.trending_n or 10)
+            filt = topics.get(chat.pk, []) if chat.trending_topics else []
+            want = 200 if filt else n
+            if want not in cache:
+                cache[want] = self.store.papers.trending(day, limit=want)
+            papers = cache[want]
+            why: dict[str, list[str]] = {}
+            if filt and papers:
+                pks = self.store.papers.pks_of([p.id for p in papers])
+                by_pk = {pk: pid for pid, pk in pks.items()}
+                lo, hi = min(pks.values()) - 1, max(pks.values())
+                for topic, (hits, _) in self.searcher.match_window(filt, lo, hi).items():
+                    for pk in hits:
+                        if pk in by_pk:
+                            why.setdefault(by_pk[pk], []).append(topic)
+                papers = [p for p in papers if p.id in why]
+            papers = papers[:n]
+            if not papers:
+                if chat.notify_empty:
+                    built.reply = Reply(text=f"Nothing trending for your topics on Hugging Face ({day}).")
+                continue
+            built.paper_ids = [p.id for p in papers]
+            scope = " for your topics" if filt else ""
+            terms = {t: (self.searcher.topic_exprs(t) or ("", "", None, ()))[3] for t in filt}
+            built.reply = Reply(
+                text=f"Trending on Hugging Face{scope}, {day}: top {len(papers)} by upvotes.",
+                cards=tuple(dg.paper_card(p, tuple(dict.fromkeys(w for t in why.get(p.id, ()) for w in terms[t])),
+                                          why.get(p.id, ())) for p in papers),
+                broadcast=True,
+            )
+        return out
