@@ -64,7 +64,7 @@ def test_the_builtin_rules_come_from_the_registry():
     # the bare settings commands only show the current value: open to everyone
     assert not registry.lookup("channel").needs_admin("") and registry.lookup("channel").needs_admin("off")
     assert not registry.lookup("time").needs_admin("") and registry.lookup("follow").needs_admin("")
-    assert {a for a in ("fol", "unf", "tz", "more", "abs", "share", "dmore")
+    assert {a for a in ("fol", "unf", "tz", "more", "abs", "share", "dsec")
             if registry.find_action(a).admin} == {"fol", "unf", "tz"}
     for name, description in registry.menu("private"):
         assert 1 <= len(description) <= 256 and len(name) <= 32
