@@ -179,3 +179,35 @@ def fetch_arxiv(obj: Context, categories: tuple[str, ...], max_results: int | No
             return IngestReport(problems=[f"arxiv {c}: {e}"])
 
     _run_fetches(obj, [(f"arxiv {c}", lambda s, f, k, c=c: newest(s, f, k, c)) for c in categories])
+
+
+@cli.command("paper")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print the paper as JSON.")
+@click.option("--refresh", is_flag=True, help="Fetch it again even if it is in the database.")
+@click.pass_obj
+def paper_command(obj: Context, ref: str, as_json: bool, refresh: bool) -> None:
+    """One paper by arXiv id or link (arXiv abs/pdf/html, huggingface.co/papers, alphaxiv.org, doi.org/10.48550):
+    from the database, else fetched from arXiv (and HF for upvotes and code) and saved."""
+    import dataclasses
+    import json
+
+    from bot.sources.lookup import lookup_paper
+
+    found = asyncio.run(lookup_paper(obj.store, obj.settings, ref, now=_now(obj), refresh=refresh))
+    if found.error:
+        click.echo(f"error: {found.error}", err=True)
+        raise SystemExit(1)
+    p = found.paper
+    if as_json:
+        click.echo(json.dumps({**dataclasses.asdict(p), "url": p.url, "fetched": found.fetched},
+                              ensure_ascii=False, indent=2))
+        return
+    from bot.plain import render
+    from bot.render import snippet
+
+    from bot.models import Card, Reply
+
+    text, _ = render(Reply(text=("fetched and saved: " if found.fetched else "") + p.id,
+                           cards=(Card(p, snippet=snippet(p)),)))
+    click.echo(text)

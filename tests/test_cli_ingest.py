@@ -158,3 +158,22 @@ def test_fetch_arxiv_reads_the_daily_announcement(tmp_path, env, upstream):
     upstream.responses["/rss/cs.CL"] = (200, b"<html>maintenance</html>")
     r = run(tmp_path, env, "fetch", "arxiv", "--category", "cs.CL")
     assert r.exit_code == 1 and "arxiv cs.CL: failed:" in r.output and "not an arXiv listing feed" in r.output
+
+
+def test_paper_lookup_json_then_from_the_store(tmp_path, env, upstream):
+    from test_paper_lookup import api_entry
+
+    upstream.responses["/api/query"] = (200, api_entry("2405.21060", "Transformers are SSMs").encode())
+    r = run(tmp_path, env, "paper", "https://arxiv.org/pdf/2405.21060v2.pdf", "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["id"] == "2405.21060" and doc["fetched"] is True and doc["url"] == "https://arxiv.org/abs/2405.21060"
+    assert [s["path"] for s in upstream.seen] == ["/api/query", "/api/papers/2405.21060"]  # HF: 404, fine
+    r = run(tmp_path, env, "paper", "2405.21060")
+    assert r.exit_code == 0 and "Transformers are SSMs" in r.output and "fetched" not in r.output
+    assert len(upstream.seen) == 2  # answered from the database
+    r = run(tmp_path, env, "paper", "not-an-id")
+    assert r.exit_code == 1 and "not an arXiv id or link" in r.output
+    upstream.responses["/api/query"] = (200, api_entry("0000.00000", "x").replace("0000.00000", "").encode())
+    r = run(tmp_path, env, "paper", "2405.99999")
+    assert r.exit_code == 1 and "2405.99999 was not found on arXiv." in r.output

@@ -45,6 +45,7 @@ class FakeUpstream:
         app.router.add_get("/api/daily_papers", self.handle)
         app.router.add_get("/api/query", self.handle)
         app.router.add_get("/rss/{category}", self.handle)
+        app.router.add_get("/api/papers/{paper_id}", self.handle)
         self.server = TestServer(app, host="127.0.0.1", port=0)
 
     async def handle(self, request: web.Request) -> web.Response:
