@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import time
 from urllib.parse import urlparse
@@ -35,6 +36,10 @@ KINDS = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGRO
          ChatType.CHANNEL: "channel"}
 BLOCKED_HINTS = ("chat not found", "bot was kicked", "not a member", "have no rights", "not enough rights",
                  "chat_write_forbidden", "user is deactivated", "peer_id_invalid")
+# loggers that may see the token or the webhook secret; logger filters hold for handlers added later, too
+_LOGGERS = ("telegram", "telegram.Bot", "telegram.ext", "telegram.ext.ExtBot", "telegram.ext.Application",
+            "telegram.ext.Updater", "telegram.request", "telegram.request.BaseRequest",
+            "telegram.request.HTTPXRequest", "httpx", "httpcore", "paperwire.telegram")
 CONCURRENCY = 64
 PER_CHAT_INTERVAL = 1.0  # Telegram: about one message per second per chat (multi-part digests are paced)
 
@@ -215,11 +220,13 @@ class TelegramAdapter:
     def __init__(self, core, settings: Settings, read_timeout: float = 10.0):
         self.core, self.settings = core, settings
         token = settings.telegram_token or ""
-        self._redact = Redact(token)
-        for handler in logging.getLogger().handlers:  # before PTB logs its API URL (with the token) at DEBUG
-            handler.addFilter(self._redact)
-        self.app = build_application(core, settings, read_timeout)
         self.secret = settings.telegram_webhook_secret or hashlib.sha256(token.encode()).hexdigest()[:48]
+        # before PTB logs its API URL (with the token) or setWebhook's parameters (with the secret) at DEBUG
+        self._redact = Redact(token, self.secret)
+        self._redacted = [*logging.getLogger().handlers, *map(logging.getLogger, _LOGGERS)]
+        for where in self._redacted:
+            where.addFilter(self._redact)
+        self.app = build_application(core, settings, read_timeout)
         self._slots = asyncio.Semaphore(CONCURRENCY)  # callers may gather thousands: render only as fast as we send
         self._progress: dict[int, set[str]] = {}  # claim_id -> parts sent (a retried digest never repeats a part)
 
@@ -244,8 +251,12 @@ class TelegramAdapter:
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.Response(status=403, text="forbidden")
         try:
-            update = Update.de_json(await request.json(), self.app.bot)
-        except (ValueError, TypeError, KeyError):
+            data = json.loads(await request.read())
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update object")
+            update = Update.de_json(data, self.app.bot)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
+            log.warning("Telegram webhook: a body that is not an update was refused (%s)", type(e).__name__)
             return web.Response(status=400, text="bad update")
         await self.app.update_queue.put(update)
         return web.Response(text="ok")
@@ -256,8 +267,8 @@ class TelegramAdapter:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
-        for handler in logging.getLogger().handlers:
-            handler.removeFilter(self._redact)
+        for where in self._redacted:
+            where.removeFilter(self._redact)
 
     async def deliver(self, digest: Digest) -> DeliveryResult:
         """Send a digest (split into parts); map Telegram's answer to sent / blocked / migrated / retry.

@@ -33,21 +33,28 @@ def rate_limiter() -> AIORateLimiter:
 
 
 class Redact(logging.Filter):
-    """Replaces the bot token in any log line (message and traceback) that would carry it."""
+    """Replaces the bot token and the webhook secret in any log line (message and traceback) that would carry them."""
 
-    def __init__(self, secret: str):
+    def __init__(self, secret: str, *more: str):
         super().__init__()
         self.secret = secret
+        self.secrets = [(s, "<token>" if i == 0 else "<secret>") for i, s in enumerate((secret, *more)) if s]
+
+    def _clean(self, text: str) -> str:
+        for value, label in self.secrets:
+            text = text.replace(value, label)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secret:
+        if self.secrets:
             message = record.getMessage()
             if record.exc_info and not record.exc_text:
                 record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if self.secret in message:
-                record.msg, record.args = message.replace(self.secret, "<token>"), ()
-            if record.exc_text and self.secret in record.exc_text:
-                record.exc_text = record.exc_text.replace(self.secret, "<token>")
+            clean = self._clean(message)
+            if clean != message:
+                record.msg, record.args = clean, ()
+            if record.exc_text:
+                record.exc_text = self._clean(record.exc_text)
         return True
 
 

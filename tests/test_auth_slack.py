@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from datetime import timedelta
 
@@ -168,3 +169,14 @@ async def test_channel_settings_buttons_need_an_admin_and_a_failing_check_fails_
         assert topics(file_store) == ["diffusion"] and file_store.chats.settings("slack", "T1/C1")["tz"] == "UTC"
         await served.post(action_body("tz:Asia/Tokyo", fake.response_url("ok"), user="U2"))
         await fake.wait_for(lambda: file_store.chats.settings("slack", "T1/C1")["tz"] == "Asia/Tokyo")
+
+
+async def test_no_slack_secret_in_any_log_line(fake, file_store, clock, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    core = Core(file_store, Settings(), clock=clock)
+    async with Served(SlackAdapter(core, slack_settings(fake, tmp_path), min_post_interval=0)) as served:
+        await answered(served, fake, "follow diffusion", "f1")
+        body = command_body("topics", fake.response_url("x"))
+        await served.post(body, headers=sign(body, secret="wrong"))
+    assert "auth.test" in caplog.text  # slack_sdk logged its API calls (with their headers) at DEBUG
+    assert SECRET not in caplog.text and "xoxb-test" not in caplog.text

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+from aiohttp import ClientSession, web
+
 from bot.commands import CHECK_FAILED, NOT_ADMIN
 from telegram_helpers import actions, running, say
 
@@ -131,3 +133,47 @@ async def test_crafted_ids_from_another_chat_are_refused(store, clock):
         [own] = await say(fake, 5, "/search attention")  # the owner's buttons still work
         more = next(a for a in actions(own) if a.startswith("more:"))
         assert not (await answer(fake, 5, more, 5)).get("show_alert")
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+async def test_webhook_refuses_non_objects_with_400_and_no_secret_is_logged(store, clock, unused_tcp_port, caplog):
+    caplog.set_level(logging.DEBUG)
+    secret = "s3cret-Webhook_Token-42"
+    late = _Collect()  # a handler added after the adapter was built (e.g. by a logging config) is covered too
+    app = web.Application()
+    hook = "https://bot.example.org/telegram/hook"
+    async with running(store, clock, web_app=app, telegram_webhook_url=hook,
+                       telegram_webhook_secret=secret) as (fake, adapter, _):
+        logging.getLogger().addHandler(late)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+        url = f"http://127.0.0.1:{unused_tcp_port}/telegram/hook"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret, "Content-Type": "application/json"}
+        bodies = [b"[]", b"[1, 2]", b"42", b"null", b'"text"', b"true", b"{}", b'{"update_id": "x"}', b"{not json",
+                  b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b'{"update_id": 7, "message": []}']
+        try:
+            async with ClientSession() as http:
+                for body in bodies:
+                    async with http.post(url, data=body, headers=headers) as r:
+                        assert r.status == 400, body[:20]
+                        assert "Traceback" not in await r.text()
+                update = {"update_id": 1, **fake.message_update(5, "/start")}
+                async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}) as r:
+                    assert r.status == 200
+            await fake.wait_sent(1, chat_id=5)
+            adapter.app.bot._LOGGER.debug("late line with %s", secret)
+        finally:
+            await runner.cleanup()
+            logging.getLogger().removeHandler(late)
+    assert "setWebhook" in caplog.text  # PTB logged the call's parameters at DEBUG: the secret was in them
+    assert secret not in caplog.text and secret not in "\n".join(late.lines)
+    assert any("late line with <secret>" in line for line in late.lines)
