@@ -22,6 +22,7 @@ from typing import Optional, Sequence
 from bot import digests as dg
 from bot.models import Button, Card, Claim, DigestPaper, DigestSection, Paper, Reply, Section
 from bot.render import snippet
+from bot.source_status import source_notes
 
 MORE_CAP = 30  # papers kept per section for "Show K more for this topic"
 
@@ -122,6 +123,13 @@ class DigestBuilder:
 
     def __init__(self, store, searcher):
         self.store, self.searcher = store, searcher
+        self._notes: dict[str, list[str]] = {}
+
+    def source_notes(self, day: str) -> list[str]:
+        """bot.source_status.source_notes, once per day per build."""
+        if day not in self._notes:
+            self._notes[day] = source_notes(self.store, day)
+        return self._notes[day]
 
     def tick_for(self, tick: Optional[Tick], now: datetime, lo: int, hi: int) -> Tick:
         return tick if tick is not None and tick.covers(now, lo, hi) else Tick(self.store, self.searcher, now, lo, hi)
@@ -167,14 +175,16 @@ class DigestBuilder:
             n = len(m.pks) - bisect_right(m.pks, lo)
             counts[t] = n - sum(1 for pk in gone if pk > lo and pk in m.members)
         ms = [(t, m) for t, m in ms if counts[t] > 0]
+        sources = self.source_notes(claim.local_date)  # a failing source or a day without announcement
         if not ms:
             if chat.notify_empty:
                 fresh = sum(1 for pk in tick.meta if pk > lo)
                 built.notes.append(f"Nothing new for your topics today ({fresh} new papers checked)." if fresh else
-                                   "Nothing new today: Hugging Face and arXiv published no new papers since your "
-                                   "last digest.")
-                built.reply = Reply(text=built.notes[0])
+                                   "Nothing new today: no new papers arrived since your last digest.")
+                built.notes += sources
+                built.reply = Reply(text="\n".join(built.notes))
             return built
+        built.notes += sources
 
         def best(pk: int) -> str:
             return min((t for t, m in ms if pk in m.members),
@@ -218,7 +228,8 @@ class DigestBuilder:
         built.paper_ids = [tick.papers[pk].id for pk in everything if pk in tick.papers]
         n = len({pk for t in ranked for pk in tick.topics[t].pks[bisect_right(tick.topics[t].pks, lo):]} - gone)
         built.reply = Reply(
-            text=f"Your digest for {dg.label(claim.local_date)}: {n} new paper{'s' if n != 1 else ''} for your topics.",
+            text=f"Your digest for {dg.label(claim.local_date)}: {n} new paper{'s' if n != 1 else ''} for your topics."
+            + "".join("\n" + note for note in sources),
             sections=tuple(replies),
             footer="Change what you follow with /topics, the time with /time HH:MM, how often with /frequency.")
         return built
@@ -232,9 +243,11 @@ class DigestBuilder:
             chat = claim.chat
             built = Built(claim, None, source_day=day)
             out.append(built)
+            hf_notes = [n for n in self.source_notes(claim.local_date) if n.startswith("Hugging Face")]
             if not day or chat.trending_day == day:
-                if chat.notify_empty:
-                    built.reply = Reply(text="No new Hugging Face daily papers since the last trending post.")
+                if chat.notify_empty:  # never "no new papers" when Hugging Face could not be reached
+                    built.reply = Reply(text="\n".join(hf_notes) or
+                                        "No new Hugging Face daily papers since the last trending post.")
                 continue
             n = int(chat.trending_n or 10)
             filt = topics.get(chat.pk, []) if chat.trending_topics else []
@@ -261,7 +274,8 @@ class DigestBuilder:
             scope = " for your topics" if filt else ""
             terms = {t: (self.searcher.topic_exprs(t) or ("", "", None, ()))[3] for t in filt}
             built.reply = Reply(
-                text=f"Trending on Hugging Face{scope}, {day}: top {len(papers)} by upvotes.",
+                text=f"Trending on Hugging Face{scope}, {day}: top {len(papers)} by upvotes."
+                + "".join("\n" + note for note in hf_notes),
                 cards=tuple(dg.paper_card(p, tuple(dict.fromkeys(w for t in why.get(p.id, ()) for w in terms[t])),
                                           why.get(p.id, ())) for p in papers),
                 broadcast=True,

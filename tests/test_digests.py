@@ -143,7 +143,7 @@ async def test_opted_in_empty_days_say_so(core, store):
     assert d.reply.text == "Nothing new for your topics today (2 new papers checked)." and not cards(d)
     core.record_delivery(d, DeliveryResult("sent"))
     d = due_one(core, "2026-03-12T08:00:00+00:00")  # no ingest at all that day
-    assert "published no new papers" in d.reply.text
+    assert d.reply.text == "Nothing new today: no new papers arrived since your last digest."
 
 
 async def test_preview_claims_nothing(core, store, clock):

@@ -80,3 +80,27 @@ async def test_a_failing_refresh_never_hides_a_day_that_was_read(upstream, store
 
 def test_unconfigured_sources_say_nothing(store):
     assert source_notes(store, "2026-06-29") == []
+
+
+async def test_digests_say_a_source_failed_instead_of_nothing_published(store, clock):
+    from test_digests import due_one, ingest, p, say
+
+    core = Core(store, clock=clock)
+    await say(core, "/follow diffusion")
+    await say(core, "/quiet off")
+    store.sources.record_success("arxiv:cs.CL", "2026-03-10", "2026-03-10T09:00:00+00:00", 40)
+    store.sources.record_failure("arxiv:cs.CL", "2026-03-11", "2026-03-11T06:30:00+00:00",
+                                 "arXiv listing cs.CL (rss.arxiv.org): HTTP 503 after 5 attempts")
+    d = due_one(core, "2026-03-11T08:00:00+00:00")  # nothing ingested: arXiv was down
+    assert d.reply.text.splitlines() == [
+        "Nothing new today: no new papers arrived since your last digest.",
+        "arXiv cs.CL could not be reached since 2026-03-11 06:30 UTC (HTTP 503 after 5 attempts), "
+        "so its papers may be missing."]
+    assert "published no" not in d.reply.text and list(d.notes)[1].startswith("arXiv cs.CL could not")
+    from bot.models import DeliveryResult
+
+    core.record_delivery(d, DeliveryResult("sent"))
+    ingest(store, "2026-03-12T07:00:00+00:00", p(1, "Diffusion news"))
+    store.sources.record_success("arxiv:cs.CL", "2026-03-12", "2026-03-12T07:00:00+00:00", 1, 1)
+    d = due_one(core, "2026-03-12T08:00:00+00:00")
+    assert d.reply.text == "Your digest for Thu 12 Mar: 1 new paper for your topics."  # recovered: no note
