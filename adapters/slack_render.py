@@ -14,7 +14,8 @@ from typing import Iterable, Sequence
 
 from bot import registry
 from bot.models import Button, Card, Reply
-from bot.render import card_body, highlight_spans, paper_links, short_authors, truncate
+from bot.render import (card_body, date_label, fit_escaped, highlight_spans, paper_links, safe_url, short_authors,
+                        short_list, truncate)
 
 MAX_BLOCKS = 50  # per message (Block Kit)
 MAX_HOME_BLOCKS = 100  # per App Home view
@@ -22,6 +23,8 @@ SECTION_CHARS = 3000  # text of one section / context element
 MESSAGE_CHARS = 10_000  # our budget for one message's serialized blocks: Slack rejects around 12-13k
 BUTTON_LABEL = 75  # plain_text of a button
 ACTIONS_PER_BLOCK = 25
+VALUE_CHARS = 2000  # a button's value
+URL_CHARS = 3000  # a button's url
 ACTION_PREFIX = "pw"  # action_id prefix: Slack wants unique ids per message; the value carries Button.action
 
 
@@ -68,45 +71,70 @@ def bold_matches(text: str, terms: Sequence[str]) -> str:
 
 
 def _link(url: str, label: str) -> str:
-    # `|` separates URL and label in a Slack link; keep the label unambiguous
-    return f"<{url}|{escape(label).replace('|', '¦')}>"
+    """`<url|label>` for a URL that parses as http(s) with a valid host; the label alone otherwise.
+    `|` separates URL and label in a Slack link: keep the label unambiguous."""
+    url = safe_url(url)
+    label = escape(label).replace("|", "¦")
+    return f"<{url}|{label}>" if url else label
 
 
-def card_text(card: Card) -> str:
-    """One paper as mrkdwn: linked bold title, short authors · date · upvotes, snippet with matches in bold."""
+WHY = 300  # characters of the "Matched: ..." line
+
+
+def card_text(card: Card, number: int | None = None) -> str:
+    """One paper as mrkdwn (<= 3000 characters, never cut inside an entity): linked bold title, short authors ·
+    date · upvotes · code, snippet with matches in bold, the topics that matched."""
     p = card.paper
     meta = [escape(short_authors(p.authors))] if p.authors else []
-    if p.hf_date or p.published:
-        meta.append(p.hf_date or p.published)
+    if date_label(p):
+        meta.append(escape(date_label(p)))
     if p.upvotes is not None:
         meta.append(f"▲ {p.upvotes}")
     meta += [_link(url, label) for label, url in paper_links(p)]
-    lines = [f"*{_link(p.url, truncate(p.title, 300))}*"]
+    head = f"{number}. " if number is not None else ""
+    lines = [f"{head}*{_link(p.url, truncate(' '.join(p.title.split()), 300))}*"]
     if meta:
         lines.append(" · ".join(meta))
-    body = card_body(card)
-    head = "\n".join(lines)
-    if body:
-        lines.append(bold_matches(truncate(body, SECTION_CHARS - len(head) - 200), card.matched))
-    if card.why:
-        lines.append("_Matched: " + escape(", ".join(card.why)) + "_")
-    return truncate("\n".join(lines), SECTION_CHARS)
+    tail = ["_Matched: " + escape(short_list(card.why, WHY)) + "_"] if card.why else []
+    body = card_body(card) or ""
+    room = SECTION_CHARS - len("\n".join(lines + tail)) - 1
+    n = min(len(body), room)
+    while body and n > 20:  # escaping and bold marks grow the text: shrink the plain text until it fits
+        piece = bold_matches(truncate(body, n), card.matched)
+        if len(piece) <= room:
+            return "\n".join(lines + [piece] + tail)
+        n -= max(len(piece) - room, 10)
+    return "\n".join(lines + tail)
 
 
 def _section(mrkdwn: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
 
 
+def _escaped_pieces(line: str, limit: int) -> list[str]:
+    """One plain line -> escaped pieces of <= limit characters, cut between characters of the plain text."""
+    pieces, current, used = [], [], 0
+    for ch in line:
+        e = escape(ch)
+        if used + len(e) > limit:
+            pieces.append("".join(current))
+            current, used = [], 0
+        current.append(e)
+        used += len(e)
+    pieces.append("".join(current))
+    return pieces
+
+
 def text_sections(text: str) -> list[dict]:
-    """Plain text -> escaped sections of <= 3000 chars, cut at line breaks where possible."""
+    """Plain text -> escaped sections of <= 3000 chars, cut at line breaks where possible (never inside an entity)."""
     out, current = [], ""
-    for line in escape(text).split("\n"):
-        while len(line) > SECTION_CHARS:  # a single monster line: hard cut
+    for raw in (text or "").split("\n"):
+        *whole, line = _escaped_pieces(raw, SECTION_CHARS)
+        if whole:  # a single monster line: hard cut
             if current:
                 out.append(current)
                 current = ""
-            out.append(line[:SECTION_CHARS])
-            line = line[SECTION_CHARS:]
+            out.extend(whole)
         if current and len(current) + 1 + len(line) > SECTION_CHARS:
             out.append(current)
             current = line
@@ -121,18 +149,25 @@ def text_sections(text: str) -> list[dict]:
 SLACK_LABELS = {"share": "Share in channel", "fol": "Follow in this channel", "more": "Next 5"}
 
 
-def button_element(button: Button, index: int) -> dict:
+def button_element(button: Button, index: int) -> dict | None:
+    """A Block Kit button; None for a link button whose URL does not parse (Slack would refuse the message)."""
     label = SLACK_LABELS.get(button.action.split(":", 1)[0], button.label) if button.action else button.label
+    label = truncate(" ".join((label or "").split()), BUTTON_LABEL) or "·"
     el = {"type": "button", "action_id": f"{ACTION_PREFIX}:{index}",
-          "text": {"type": "plain_text", "text": truncate(label, BUTTON_LABEL), "emoji": True}}
+          "text": {"type": "plain_text", "text": label, "emoji": True}}
     if button.action:
-        el["value"] = button.action
+        el["value"] = button.action[:VALUE_CHARS]
     if button.url:
-        el["url"] = button.url
+        url = safe_url(button.url)
+        if not url or len(url) > URL_CHARS:
+            return None
+        el["url"] = url
     return el
 
 
 def actions_blocks(buttons: Sequence[Button], start: int = 0) -> list[dict]:
+    made = [(i, b) for i, b in enumerate(buttons) if button_element(b, 0) is not None]
+    buttons = [b for _, b in made]
     blocks = []
     for i in range(0, len(buttons), ACTIONS_PER_BLOCK):
         chunk = buttons[i : i + ACTIONS_PER_BLOCK]
@@ -145,8 +180,13 @@ def _units(reply: Reply) -> list[list[dict]]:
     """The reply as indivisible groups of blocks (a card stays with its buttons)."""
     units = [[s] for s in text_sections(slack_commands(reply.text))] if reply.text else []
     counter = 0
+    first = max(1, reply.first_number)
+    numbered = len(reply.cards) + sum(len(s.cards) for s in reply.sections) > 1 or first > 1  # page 2: 6, 7, ...
+    number = first - 1
     for card in reply.cards:
-        unit = [_section(card_text(card))]
+        number += 1
+        i = number
+        unit = [_section(card_text(card, i if numbered else None))]
         if card.buttons:
             unit += actions_blocks(card.buttons, counter)
             counter += len(card.buttons)
@@ -154,7 +194,8 @@ def _units(reply: Reply) -> list[list[dict]]:
     for sec in reply.sections:  # a topic's section: its title, its cards, its "Show K more" button
         units.append([_section(f"*{escape(truncate(sec.title, 300))}*")])
         for card in sec.cards:
-            unit = [_section(card_text(card))]
+            number += 1
+            unit = [_section(card_text(card, number if numbered else None))]
             if card.buttons:
                 unit += actions_blocks(card.buttons, counter)
                 counter += len(card.buttons)
@@ -164,10 +205,10 @@ def _units(reply: Reply) -> list[list[dict]]:
             counter += len(sec.buttons)
     if reply.footer:
         units.append([{"type": "context", "elements": [{"type": "mrkdwn",
-                                                        "text": truncate(escape(slack_commands(reply.footer)),
-                                                                        SECTION_CHARS)}]}])
-    if reply.buttons:
-        units.append(actions_blocks(reply.buttons, 1000))
+                                                        "text": fit_escaped(slack_commands(reply.footer),
+                                                                            SECTION_CHARS, escape)}]}])
+    if reply.buttons:  # each actions block (<= 25 buttons) may go to the next message if this one is full
+        units += [[b] for b in actions_blocks(reply.buttons, 1000)]
     return units
 
 
@@ -175,11 +216,16 @@ def _size(blocks: Iterable[dict]) -> int:
     return sum(len(json.dumps(b, ensure_ascii=False)) for b in blocks)
 
 
-def fallback_text(reply: Reply) -> str:
-    """The notification / screen-reader text Slack shows when blocks cannot be."""
+def _fallback_plain(reply: Reply) -> str:
     parts = [slack_commands(reply.text)] if reply.text else []
-    parts += [f"• {c.paper.title}" for c in (list(reply.cards) + [c for s in reply.sections for c in s.cards])[:10]]
-    return truncate(escape("\n".join(parts) or "Paperwire"), SECTION_CHARS)
+    cards = (list(reply.cards) + [c for s in reply.sections for c in s.cards])[:10]
+    parts += [f"• {truncate(c.paper.title, 300)}" for c in cards]
+    return "\n".join(parts) or "Paperwire"
+
+
+def fallback_text(reply: Reply, limit: int = SECTION_CHARS) -> str:
+    """The notification / screen-reader text Slack shows when blocks cannot be: truncated, then escaped."""
+    return fit_escaped(_fallback_plain(reply), limit, escape)
 
 
 def reply_messages(reply: Reply) -> list[dict]:
@@ -196,7 +242,7 @@ def reply_messages(reply: Reply) -> list[dict]:
     text = fallback_text(reply)
     out = []
     for i, blocks in enumerate(messages):
-        payload = {"text": text if i == 0 else f"{text[:200]} (continued)"}
+        payload = {"text": text if i == 0 else fallback_text(reply, 200) + " (continued)"}
         if blocks:
             payload["blocks"] = blocks
         out.append(payload)

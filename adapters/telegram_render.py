@@ -18,13 +18,19 @@ from telegram import (
     InputTextMessageContent,
     LinkPreviewOptions,
 )
+from telegram.constants import InlineKeyboardButtonLimit, InlineKeyboardMarkupLimit, MessageLimit
 
 from bot.models import Button, Card, Reply, SearchResult
-from bot.render import card_body, highlight_spans, pack, paper_links, short_authors, truncate
+from bot.render import (card_body, date_label, highlight_spans, pack, paper_links, safe_url, short_authors, short_list,
+                        truncate)
 
-MAX_TEXT = 4096  # Telegram: characters after entity parsing (counted here in UTF-16 units, the stricter measure)
-MAX_CALLBACK = 64  # bytes of callback_data
-MAX_BUTTONS = 100  # per inline keyboard
+MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096 after entity parsing (counted here in UTF-16 units, the stricter)
+MAX_CALLBACK = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)  # 64 bytes of callback_data
+MAX_BUTTONS = int(InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER)  # 100 per inline keyboard
+PER_ROW = int(InlineKeyboardMarkupLimit.BUTTONS_PER_ROW)  # 8 (the server keeps only the first 12 of a row)
+MAX_ENTITIES = int(MessageLimit.MESSAGE_ENTITIES)  # 100: Telegram ignores the entities after that
+LABEL = 64  # characters of a button label we keep (Telegram shows far fewer on a phone)
+WHY = 300  # characters of the "Matched: ..." line: a paper matching 9 long topics must not burst a message
 SEPARATOR = "\n\n"
 _TAG = re.compile(r"<[^>]*>")
 
@@ -51,9 +57,30 @@ def visible_len(markup: str) -> int:
     return len(to_plain(markup).encode("utf-16-le")) // 2
 
 
-def highlighted(text: str, terms: Sequence[str]) -> str:
-    """Escape everything; bold the matched terms (bot.render.highlight_spans decides what matches)."""
-    return "".join(f"<b>{esc(piece)}</b>" if hit else esc(piece) for piece, hit in highlight_spans(text, terms))
+def link(url: Optional[str], label: str) -> str:
+    """`<a href>` only for a URL that parses as http(s) with a valid host; otherwise the label as plain text."""
+    url = safe_url(url)
+    return f'<a href="{esc(url)}">{esc(label)}</a>' if url else esc(label)
+
+
+def highlighted(text: str, terms: Sequence[str], most: int = 8) -> str:
+    """Escape everything; bold the first `most` matched terms (bot.render.highlight_spans decides what matches).
+    Telegram ignores entities after the 100th of a message, so a card spends few of them."""
+    out, bold = [], 0
+    for piece, hit in highlight_spans(text, terms):
+        if hit and bold < most:
+            bold += 1
+            out.append(f"<b>{esc(piece)}</b>")
+        else:
+            out.append(esc(piece))
+    return "".join(out)
+
+
+_ENTITY = re.compile(r"<(?:b|i|a)[ >]")
+
+
+def entity_count(markup: str) -> int:
+    return len(_ENTITY.findall(markup))
 
 
 @lru_cache(maxsize=4096)  # cards are frozen and shared by chats following the same topic: render each once
@@ -61,17 +88,17 @@ def card_html(card: Card, number: Optional[int] = None, limit: int = MAX_TEXT) -
     """One paper: linked title, short authors, date, upvotes, snippet (or abstract), and why it was picked."""
     p = card.paper
     head = f"<b>{number}.</b> " if number is not None else ""
-    lines = [f'{head}<a href="{esc(p.url)}">{esc(truncate(p.title, 300))}</a>']
+    lines = [head + link(p.url, truncate(p.title, 300))]
     meta = [esc(short_authors(p.authors))] if p.authors else []
-    if p.hf_date or p.published:
-        meta.append(esc(p.hf_date or p.published))
+    if date_label(p):
+        meta.append(esc(date_label(p)))
     if p.upvotes is not None:
         meta.append(f"▲ {p.upvotes}")
-    meta += [f'<a href="{esc(url)}">{esc(label)}</a>' for label, url in paper_links(p)]
+    meta += [link(url, label) for label, url in paper_links(p)]
     if meta:
         lines.append(f"<i>{' · '.join(meta[:1])}</i>" + "".join(" · " + m for m in meta[1:]))
     if card.why:
-        lines.append("Matched: " + esc(", ".join(card.why)))
+        lines.append("Matched: " + esc(short_list(card.why, WHY)))
     fixed = "\n".join(lines)
     body = card_body(card)
     room = limit - visible_len(fixed) - 1
@@ -100,22 +127,24 @@ def _text_blocks(text: str, limit: int) -> list[str]:
 @lru_cache(maxsize=4096)  # PTB objects are immutable and slow to build
 def button(b: Button) -> Optional[InlineKeyboardButton]:
     """A Button as Telegram wants it; None when its callback data would exceed 64 bytes (Telegram would reject it)."""
+    label = truncate(" ".join((b.label or "").split()), LABEL) or "·"
     if b.url:
-        return InlineKeyboardButton(truncate(b.label, 64), url=b.url)
+        url = safe_url(b.url)
+        return InlineKeyboardButton(label, url=url) if url else None
     if not b.action or len(b.action.encode("utf-8")) > MAX_CALLBACK:
         return None
-    return InlineKeyboardButton(truncate(b.label, 64), callback_data=b.action)
+    return InlineKeyboardButton(label, callback_data=b.action)
 
 
 def keyboard(rows: Sequence[Sequence[Button]], prefixes: Sequence[str] = ()) -> Optional[InlineKeyboardMarkup]:
+    """Rows of at most 8 buttons (a longer row wraps), at most 100 buttons in all (the rest are dropped)."""
     out, count = [], 0
     for i, row in enumerate(rows):
         prefix = prefixes[i] if i < len(prefixes) else ""
         made = [x for x in (button(Button(prefix + b.label, b.action, b.url)) for b in row) if x]
         made = made[: max(0, MAX_BUTTONS - count)]
-        if made:
-            out.append(made)
-            count += len(made)
+        count += len(made)
+        out += [made[j : j + PER_ROW] for j in range(0, len(made), PER_ROW)]
     return InlineKeyboardMarkup(out) if out else None
 
 
@@ -129,10 +158,11 @@ def render(reply: Reply, limit: int = MAX_TEXT) -> list[Chunk]:
     extra: dict[int, list[Button]] = {}  # item index -> a row of section buttons under it
     items += [(b, None, "") for b in _text_blocks(reply.text, limit)]
     cards = list(reply.cards) + [c for sec in reply.sections for c in sec.cards]
-    numbered = len(cards) > 1
-    for i, card in enumerate(reply.cards, 1):
+    first = max(1, reply.first_number)
+    numbered = len(cards) > 1 or first > 1  # a second page keeps counting: 6, 7, ...
+    for i, card in enumerate(reply.cards, first):
         items.append((card_html(card, i if numbered else None, limit), card.buttons, f"{i}· " if numbered else ""))
-    i = len(reply.cards)
+    i = first - 1 + len(reply.cards)
     for sec in reply.sections:  # a topic's section: its title, its cards, its "Show K more" button
         items += [(f"<b>{b}</b>", None, "") for b in _text_blocks(sec.title, limit - 7)]
         for card in sec.cards:
@@ -143,23 +173,41 @@ def render(reply: Reply, limit: int = MAX_TEXT) -> list[Chunk]:
     items += [(b, None, "") for b in _text_blocks(reply.footer, limit)]
     if not items:
         return []
-    index = {id(it): n for n, it in enumerate(items)}
-    groups = pack(items, lambda it: visible_len(it[0]) + len(SEPARATOR), limit + len(SEPARATOR))
+    groups = _group(items, limit, len(reply.buttons), extra)
     chunks = []
     for n, group in enumerate(groups):
         rows, prefixes = [], []
-        for it in group:
+        for k in group:
+            it = items[k]
             if it[1]:
                 rows.append(list(it[1]))
                 prefixes.append(it[2])
-            if index[id(it)] in extra:
-                rows.append(extra[index[id(it)]])
+            if k in extra:
+                rows.append(extra[k])
                 prefixes.append("")
         if n == len(groups) - 1 and reply.buttons:
             rows.append(list(reply.buttons))
             prefixes.append("")
-        chunks.append(Chunk(SEPARATOR.join(it[0] for it in group), keyboard(rows, prefixes)))
+        chunks.append(Chunk(SEPARATOR.join(items[k][0] for k in group), keyboard(rows, prefixes)))
     return chunks
+
+
+def _group(items: list, limit: int, reply_buttons: int, extra: dict) -> list[list[int]]:
+    """Item indexes in order, grouped so each message stays within the length (after entity parsing), 100 entities
+    (more are ignored by Telegram) and 100 buttons, counting the reply's own buttons on the last message."""
+    groups, current, used = [], [], (0, 0, 0)
+    for n, (markup, buttons, prefix) in enumerate(items):
+        size = (visible_len(markup) + len(SEPARATOR), entity_count(markup),
+                len(buttons or ()) + len(extra.get(n, ())) + (reply_buttons if n == len(items) - 1 else 0))
+        total = tuple(a + b for a, b in zip(used, size))
+        if current and (total[0] > limit + len(SEPARATOR) or total[1] > MAX_ENTITIES or total[2] > MAX_BUTTONS):
+            groups.append(current)
+            current, total = [], size
+        current.append(n)
+        used = total
+    if current:
+        groups.append(current)
+    return groups
 
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -170,11 +218,11 @@ def inline_results(result: SearchResult) -> list[InlineQueryResultArticle]:
     articles = []
     for hit in result.hits:
         p = hit.paper
-        desc = " · ".join(x for x in (short_authors(p.authors), p.hf_date or p.published or "",
+        desc = " · ".join(x for x in (short_authors(p.authors), date_label(p),
                                       f"▲ {p.upvotes}" if p.upvotes is not None else "") if x)
         content = InputTextMessageContent(card_html(Card(paper=p, matched=hit.matched)), parse_mode="HTML",
                                           link_preview_options=NO_PREVIEW)
         articles.append(InlineQueryResultArticle(id=p.id.encode("utf-8")[:64].decode("utf-8", "ignore"),
                                                  title=truncate(p.title, 200), description=truncate(desc, 200),
-                                                 input_message_content=content, url=p.url))
+                                                 input_message_content=content, url=safe_url(p.url)))
     return articles

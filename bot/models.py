@@ -155,6 +155,8 @@ class Reply:
     """A platform-neutral answer. `text` is plain text (adapters escape it); cards render as paper entries.
 
     `broadcast` asks the adapter to post visibly in the chat (Slack: not ephemeral); `footer` follows the cards.
+    `first_number` numbers the cards (a second page of results shows 6-10); `replace` (an answer to a button press)
+    asks the adapter to edit the message holding the button instead of posting a new one, where the platform allows.
     """
 
     text: str = ""
@@ -164,6 +166,8 @@ class Reply:
     broadcast: bool = False
     error: bool = False  # the text explains a problem with the user's input
     sections: tuple[Section, ...] = ()  # rendered after `cards`, before `footer`
+    first_number: int = 1
+    replace: bool = False
 
 
 AdminCheck = Callable[[], Awaitable[bool]]

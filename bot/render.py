@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from typing import Iterable, Sequence, TypeVar
+from urllib.parse import urlsplit
 
 from bot.models import Card, Paper
 
@@ -14,6 +15,7 @@ def short_authors(authors: Sequence[str], keep: int = 3) -> str:
     names = [a for a in authors if a]
     if not names:
         return ""
+    names = [truncate(" ".join(a.split()), 80) for a in names]  # a hostile 10k-character "author" stays short
     if len(names) <= keep:
         return ", ".join(names)
     return ", ".join(names[:keep]) + " et al."
@@ -44,9 +46,9 @@ def window(text: str, pos: int, length: int = 240) -> str:
 def paper_links(p: Paper) -> list[tuple[str, str]]:
     """A card's extra links as (label, https URL): the code repository (with its stars) and the project page."""
     out = []
-    if p.github_repo and p.github_repo.startswith("https://"):
+    if safe_url(p.github_repo):  # only URLs that parse as http(s) with a valid host become links
         out.append((f"code ★{p.github_stars}" if p.github_stars else "code", p.github_repo))
-    if p.project_page and p.project_page.startswith("https://") and p.project_page != p.github_repo:
+    if safe_url(p.project_page) and p.project_page != p.github_repo:
         out.append(("project page", p.project_page))
     return out
 
@@ -108,3 +110,75 @@ def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - len(ellipsis))].rstrip() + ellipsis
+
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_URL_BAD = re.compile(r"[\s\"'<>\\^`{|}\x00-\x1f\x7f]")
+MAX_URL = 2048
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is an http(s) URL with a host that parses (labels of letters, digits and hyphens, a dotted name
+    or an IPv4 address), nothing a markup could trip over (spaces, quotes, <>, |, control characters); else None.
+    Telegram silently drops an `<a href>` whose host does not parse, and Slack's `<url|label>` breaks on `|` or `>`:
+    such links are shown as text instead."""
+    if not url or len(url) > MAX_URL or _URL_BAD.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port  # .port raises on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
+        return None
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return None
+    labels = ascii_host.rstrip(".").split(".")
+    if len(labels) < 2 or not all(_HOST_LABEL.match(label) for label in labels):
+        return None
+    if labels[-1].isdigit() and not (len(labels) == 4 and all(x.isdigit() and int(x) < 256 for x in labels)):
+        return None  # a numeric top-level label is only fine as a dotted IPv4 address
+    del port
+    return url
+
+
+def short_list(items: Sequence[str], limit: int = 300, each: int = 80) -> str:
+    """`a, b, c and 6 more` within `limit` characters (each item cut to `each`): 'why'/'Matched' lines for papers
+    matching many long topics stay short."""
+    names = [truncate(" ".join(x.split()), each) for x in items if x and x.strip()]
+    out = ""
+    for i, name in enumerate(names):
+        rest = len(names) - i - 1
+        candidate = (out + ", " if out else "") + name
+        reserve = len(f" and {rest} more") if rest else 0
+        if len(candidate) + reserve > limit and out:
+            return out + f" and {len(names) - i} more"
+        out = candidate
+    return truncate(out, limit)
+
+
+def date_label(paper: Paper) -> str:
+    """One date rule everywhere: the arXiv date; the Hugging Face day only labelled as such."""
+    if paper.published and paper.hf_date and paper.hf_date != paper.published:
+        return f"{paper.published} (HF daily {paper.hf_date})"
+    if paper.published:
+        return paper.published
+    return f"HF daily {paper.hf_date}" if paper.hf_date else ""
+
+
+def fit_escaped(text: str, limit: int, escape, ellipsis: str = "…") -> str:
+    """`escape(text)` cut to at most `limit` characters at a character boundary of the *unescaped* text, so no entity
+    (`&amp;`, `&lt;`) is ever split: truncate first, escape after."""
+    out = escape(text)
+    if len(out) <= limit:
+        return out
+    room = limit - len(ellipsis)
+    used, cut = 0, 0
+    for i, ch in enumerate(text):
+        n = len(escape(ch))
+        if used + n > room:
+            break
+        used, cut = used + n, i + 1
+    return escape(text[:cut].rstrip()) + ellipsis

@@ -65,6 +65,26 @@ def parse_html(text: str) -> str:
     return "".join(out)
 
 
+_HREF = re.compile(r'<a\s+href="([^"]*)"')
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$|^\d{1,3}(?:\.\d{1,3}){3}$")
+
+
+def _valid_link(url: str) -> bool:
+    """tdlib's rule, roughly: http(s)/tg URL whose host parses; no whitespace or control characters."""
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        return False
+    if parts.scheme == "tg":
+        return True
+    return parts.scheme in ("http", "https") and bool(_HOST.match(host))
+
+
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -352,10 +372,21 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message text is empty")
         if utf16_len(visible) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
-        for row in (params.get("reply_markup") or {}).get("inline_keyboard", []):
+        rows = (params.get("reply_markup") or {}).get("inline_keyboard", [])
+        for row in rows:
+            if len(row) > 12:  # the real server silently keeps the first 12 (tdlib ReplyMarkup.cpp): be loud here
+                raise ApiError(400, f"fake: {len(row)} buttons in one row; Telegram would drop all after the 12th")
             for b in row:
                 if len(b.get("callback_data", "").encode("utf-8")) > 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if "url" in b and not _valid_link(b["url"]):
+                    raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+        if sum(len(row) for row in rows) > 100:
+            raise ApiError(400, "Bad Request: REPLY_MARKUP_TOO_LONG")
+        if str(params.get("parse_mode", "")).upper() == "HTML":
+            for href in _HREF.findall(text):  # the real server silently drops such links ("Wrong URL host")
+                if not _valid_link(html.unescape(href)):
+                    raise ApiError(400, f"fake: link {href[:60]!r} has no valid host; Telegram would drop it")
         return visible
 
     def _lookup_chat(self, chat_id: Any) -> dict:

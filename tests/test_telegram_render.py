@@ -27,7 +27,7 @@ def test_card_shows_link_authors_date_upvotes_and_highlight():
     [chunk] = render(Reply(cards=(Card(p, matched=("attention",), why=("flash attention",)),)))
     assert '<a href="https://huggingface.co/papers/2603.00007">Flash attention</a>' in chunk.text
     shown = parse_html(chunk.text)
-    assert "A, B, C et al. · 2026-03-02 · ▲ 42" in shown and "Matched: flash attention" in shown
+    assert "A, B, C et al. · 2026-03-01 (HF daily 2026-03-02) · ▲ 42" in shown and "Matched: flash attention" in shown
     assert "We make <b>attention</b> fast." in chunk.text
 
 
