@@ -32,7 +32,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
                                                          AsyncRateLimitErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_render import home_view, reply_messages, to_core_text
+from adapters.slack_render import home_view, reply_messages, to_core_text, unescape
 from bot.config import Settings
 from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
 from store.slack_oauth import installation_store, oauth_state_store
@@ -43,7 +43,7 @@ PLATFORM = "slack"
 # the bot is gone from that conversation: stop sending there (the core deactivates the chat), never retry
 BLOCKED = {"not_in_channel", "channel_not_found", "is_archived", "account_inactive", "invalid_auth",
            "token_revoked", "user_not_found", "cannot_dm_bot"}
-SCOPES = ["commands", "chat:write", "chat:write.public", "users:read"]
+SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "im:history"]  # im:history: DMs to the app
 # Bolt accepts a signature whose timestamp is within 5 minutes of now, either side: a replay can come 10 minutes on
 REPLAY_MEMORY = timedelta(minutes=15)
 EVENT_MEMORY = timedelta(hours=2)  # Slack retries a failed event 3 times, the last about 5 minutes later
@@ -192,6 +192,7 @@ class SlackAdapter:
         app.command(re.compile(r"^/"))(self._on_command)
         app.action(re.compile(r"^pw:"))(self._on_action)
         app.event("app_home_opened")(self._on_home)
+        app.event("message")(self._on_message)
         app.event("app_uninstalled")(self._on_uninstalled)
         app.event("tokens_revoked")(self._on_uninstalled)
 
@@ -216,6 +217,21 @@ class SlackAdapter:
         msg = self._message(context, client, channel=channel.get("id", ""), action=value,
                             channel_name=channel.get("name", ""), user_name=body.get("user", {}).get("name", ""))
         await self._answer(msg, respond, client, channel.get("id"))
+
+    async def _on_message(self, event, context, client) -> None:
+        """A plain message in the app's DM (`message.im`) is a search, as in a Telegram private chat; the answer is
+        posted in the DM. Channel messages (a mention also arrives as `message`), edits, deletions and bot posts
+        (our own answers included) are not ours to answer."""
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        text = unescape(event.get("text") or "").strip()
+        if not text:
+            return
+        channel = event.get("channel", "")
+        core_text = "/help" if text.lower().lstrip("/") == "help" else "/search " + text
+        msg = self._message(context, client, channel=channel, text=core_text, channel_name="directmessage")
+        reply = await self._run(lambda: self.core.handle(msg))
+        await self._post(client, None, channel, reply)
 
     async def _on_home(self, event, context, client) -> None:
         if event.get("tab", "home") == "home":
@@ -278,8 +294,10 @@ class SlackAdapter:
             reply = Reply(text="I can't post in this conversation. Invite me with `/invite @Paperwire` and try again."
                           if result.status == "blocked" else "Slack is busy, please try again in a minute.",
                           error=True)
-        for payload in reply_messages(reply):
-            await respond(response_type="ephemeral", replace_original=False, **payload)
+        for i, payload in enumerate(reply_messages(reply)):
+            # "Next 5": the page replaces the message it was pressed on (response_url replace_original)
+            replace = reply.replace and msg.action is not None and i == 0
+            await respond(response_type="ephemeral", replace_original=replace, **payload)
 
     async def _publish_home(self, client, team: Optional[str], user: str) -> None:
         overview = await self._run(lambda: self.core.overview(PLATFORM, chat_key(team, user)))

@@ -17,12 +17,12 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats,
                       BotCommandScopeAllPrivateChats, BotCommandScopeDefault, Update)
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
-from adapters.telegram_render import inline_results, render
+from adapters.telegram_render import NO_PREVIEW, inline_results, render
 from adapters.telegram_send import Redact, rate_limiter, send_chunk
 from bot import registry
 from bot.config import Settings
@@ -142,8 +142,30 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(reply.text, show_alert=True)
         return
     await query.answer()
-    if update.effective_chat is not None:
-        await send_reply(context.application, update.effective_chat.id, reply)
+    if reply.replace and await edit_in_place(context.application, query, reply):
+        return
+    await send_reply(context.application, update.effective_chat.id, reply)
+
+
+async def edit_in_place(app: Application, query, reply: Reply) -> bool:
+    """Answer a button by editing the message it is under (editMessageText), like "More results" paging should;
+    parts that do not fit follow as new messages. False when the message cannot be edited (too old, inaccessible):
+    the caller posts the reply instead."""
+    message = query.message
+    chunks = render(reply)
+    if not chunks or message is None or not getattr(message, "message_id", None) or not message.is_accessible:
+        return False
+    first, *rest = chunks
+    try:
+        await query.edit_message_text(first.text, parse_mode=ParseMode.HTML, reply_markup=first.keyboard,
+                                      link_preview_options=NO_PREVIEW)
+    except BadRequest as e:
+        if "not modified" not in str(e).lower():
+            log.info("editMessageText refused (%s): posting the page instead", e)
+            return False
+    for chunk in rest:
+        await send_chunk(app, message.chat_id, chunk)
+    return True
 
 
 async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -182,7 +182,9 @@ class Commands:
         if shown < res.total:
             buttons.insert(0, Button("More results", f"more:{qid}:{shown}"))
         cards = tuple(dg.paper_card(h.paper, h.matched) for h in res.hits)
-        return Reply(text=head + note, cards=cards, buttons=tuple(buttons))
+        # a later page answers "More results": it replaces the page it was pressed on, numbered on (6-10)
+        return Reply(text=head + note, cards=cards, buttons=tuple(buttons), first_number=offset + 1,
+                     replace=offset > 0)
 
     @command("follow", "TOPIC", "get new papers for a topic in your daily digest (same query language)",
              aliases=("subscribe",), admin=True, target=True, menu="Follow a topic in your daily digest")

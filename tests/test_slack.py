@@ -114,6 +114,9 @@ async def test_buttons_share_next_and_follow(served, fake, core):
     shown_first = {v for v in acts if v.startswith("share:")}
     shown_next = {v for v in values(nxt) if v.startswith("share:")}
     assert shown_next and not (shown_first & shown_next)
+    # "Next 5" replaces the ephemeral page it was pressed on, and numbers on from 6
+    assert nxt["replace_original"] is True and nxt["response_type"] == "ephemeral"
+    assert nxt["blocks"][1]["text"]["text"].startswith("6. ")
 
     await served.post(action_body(follow, fake.response_url("a3")))
     await fake.wait_for(lambda: [m for r, m in fake.responses if r == "a3"])
@@ -259,8 +262,9 @@ def test_manifest_asks_for_what_the_adapter_uses():
     bot_scopes = re.search(r"\n    bot:\n((?:      - .*\n)+)", text).group(1)
     assert [ln.split("- ")[1].split()[0] for ln in bot_scopes.splitlines()] == SCOPES
     events = re.search(r"bot_events:\n((?:      - .*\n)+)", text).group(1)
-    assert {ln.split("- ")[1].strip() for ln in events.splitlines()} == {"app_home_opened", "app_uninstalled",
-                                                                          "tokens_revoked"}
+    assert {ln.split("- ")[1].split()[0] for ln in events.splitlines()} == {"app_home_opened", "app_uninstalled",
+                                                                             "tokens_revoked", "message.im"}
+    assert "im:history" in SCOPES  # message.im needs it
     assert "command: /papers" in text and "socket_mode_enabled: true" in text
     assert re.search(r"interactivity:\n    is_enabled: true", text)
 
@@ -278,3 +282,24 @@ async def test_url_verification_and_uninstall_in_single_workspace_mode(served, f
     assert core.store.chats.get("slack", "T1/C1").active  # user tokens only: the bot still works there
     assert (await served.post(event_body({"type": "app_uninstalled", "event_ts": "1.2"}), json_body=True))[0] == 200
     await fake.wait_for(lambda: not core.store.chats.get("slack", "T1/C1").active)
+
+
+async def test_a_plain_message_in_the_app_dm_is_a_search(served, fake, core):
+    """`message.im`, really signed: the DM text is searched and the answer posted in the DM; the bot's own posts,
+    edits and channel messages are left alone (the bot never answers itself)."""
+    dm = {"type": "message", "channel": "D9", "channel_type": "im", "user": "U1", "text": "ring attention",
+          "ts": "100.1", "event_ts": "100.1"}
+    status, _ = await served.post(event_body(dm), json_body=True)
+    assert status == 200
+    [post] = await fake.wait_for(lambda: fake.calls_to("chat.postMessage"))
+    assert post.params["channel"] == "D9"
+    assert "Ring Attention with Blockwise Transformers" in blob(post.params)
+    assert any(v.startswith("fol:") for v in values(post.params))  # "Follow this search" works from the DM too
+    for ignored in ({**dm, "bot_id": "B1", "text": "ring attention (my own answer)"},
+                    {**dm, "subtype": "message_changed"},
+                    {**dm, "channel": "C1", "channel_type": "channel"}):
+        assert (await served.post(event_body(ignored), json_body=True))[0] == 200
+    await served.post(event_body({**dm, "text": "help"}), json_body=True)  # a later one with a visible effect
+    posts = await fake.wait_for(lambda: fake.calls_to("chat.postMessage")[1:])
+    assert len(posts) == 1 and "/papers follow" in blob(posts[0].params)
+

@@ -42,8 +42,12 @@ async def test_more_results_and_follow_this_search_buttons(store, clock):
     async with running(store, clock) as (fake, _, _):
         [first] = await say(fake, 5, "/search attention")
         more = next(a for a in actions(first) if a.startswith("more:"))
-        [page2] = await press(fake, 5, more)
+        [page2] = await press(fake, 5, more, message_id=first["message_id"])
         assert page2["plain"] != first["plain"] and "Sparse attention variant" in page2["plain"]
+        # the page replaced the message the button was under (editMessageText), numbered on: 6, 7, ...
+        assert page2.get("edited") and page2["message_id"] == first["message_id"]
+        assert "\n6. " in page2["plain"] and "\n1. " not in page2["plain"]
+        assert len([m for m in fake.sent if m["chat_id"] == 5]) == 1 + 1
         follow = next(a for a in actions(first) if a.startswith("fol:"))
         await press(fake, 5, follow)
         [topics] = await say(fake, 5, "/topics")
