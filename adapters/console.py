@@ -124,6 +124,53 @@ async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdi
         write("Bye.")
 
 
+def log_to_file(settings) -> None:
+    """The chat owns the terminal: logs go to a file (PAPERWIRE_LOG_FILE, default paperwire.log beside the db)."""
+    from pathlib import Path
+
+    from bot.logs import configure
+
+    path = Path(settings.log_file) if settings.log_file else Path(settings.db_path).absolute().parent / "paperwire.log"
+    try:
+        where = configure(settings.log_level, settings.log_format, file=path)
+    except OSError as e:
+        click.echo(f"paperwire: cannot write the log file {path} ({e.strerror}); logging warnings here", err=True)
+        configure("WARNING", settings.log_format)
+        return
+    click.echo(f"paperwire: logs go to {where}", err=True)
+
+
+async def console_mode(core, settings, stop: asyncio.Event, ingest: bool = True,
+                       stdin: Optional[TextIO] = None, stdout: Optional[TextIO] = None) -> None:
+    """`paperwire run` on a terminal with no platform: the console chat, the ingest loop and /healthz + /metrics.
+
+    A busy port is not fatal here (the chat is the point): it is said once and the chat goes on without HTTP."""
+    from adapters.runner import make_web_app, start_http
+    from bot.errors import FatalError
+
+    log_to_file(settings)
+    http = None
+    try:
+        http = await start_http(make_web_app(core), settings.host, settings.port)
+        click.echo(f"paperwire: /healthz on http://{settings.host}:{settings.port}/healthz", err=True)
+    except FatalError as e:
+        click.echo(f"paperwire: {e} (the console chat runs without /healthz)", err=True)
+    ingesting = None
+    if ingest and settings.ingest_enabled:  # new papers keep arriving while you chat
+        from bot.sources.schedule import ingest_forever
+
+        ingesting = asyncio.create_task(ingest_forever(core.store, settings, core.clock, stop), name="ingest")
+    try:
+        await run_console(core, stop=stop, stdin=stdin, stdout=stdout)
+    finally:
+        stop.set()
+        if ingesting:
+            ingesting.cancel()
+            await asyncio.gather(ingesting, return_exceptions=True)
+        if http is not None:
+            await http.cleanup()
+
+
 @click.command("chat")
 @click.option("--as", "name", default="you", show_default=True, help="Your name: the console chat id.")
 @click.option("--tz", default=None, help="Your time zone, e.g. Europe/Berlin (kept for later sessions).")
@@ -131,10 +178,8 @@ async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdi
 @click.pass_obj
 def chat_command(obj, name: str, tz: Optional[str], no_scheduler: bool) -> None:
     """Chat with the bot on this terminal: every command works, no tokens needed."""
-    import logging
-
     from adapters.wiring import build_core
 
-    core = build_core(obj.settings, obj.store)
-    logging.getLogger("bot.scheduler").setLevel(logging.WARNING)  # the chat is the output here, not tick logs
+    core = build_core(obj.settings, obj.open(create=True, seed=True))
+    log_to_file(obj.settings)  # the chat is the output here, not tick logs
     asyncio.run(run_console(core, chat_id=name, tz=tz, scheduler=not no_scheduler))

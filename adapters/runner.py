@@ -6,14 +6,17 @@ is the adapter's. With no platform token configured it starts the local console 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
+import sys
 from typing import Optional
 
 import click
 from aiohttp import web
 
 from bot.config import Settings
+from bot.errors import FatalError
 from bot.models import DeliveryResult, Digest
 
 log = logging.getLogger("paperwire.runner")
@@ -57,6 +60,21 @@ def make_deliver(adapters: list):
     return deliver
 
 
+async def start_http(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Serve `web_app` on host:port; a port in use or a bad address is a FatalError naming both."""
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as e:
+        await runner.cleanup()
+        hint = {errno.EADDRINUSE: "address already in use: stop the other process or set PORT to a free port",
+                errno.EACCES: "permission denied: ports below 1024 need privileges, set PORT (e.g. 3000)",
+                errno.EADDRNOTAVAIL: "this machine has no such address: check HOST"}.get(e.errno, e.strerror or str(e))
+        raise FatalError(f"cannot listen on {host}:{port}: {hint}") from None
+    return runner
+
+
 async def serve(core, settings: Settings, stop: asyncio.Event, adapters: Optional[list] = None,
                 ingest: bool = True) -> None:
     """Run until `stop` is set: adapters, the HTTP server, the scheduler and (optionally) the ingest loop."""
@@ -67,10 +85,7 @@ async def serve(core, settings: Settings, stop: asyncio.Event, adapters: Optiona
     web_app = make_web_app(core)
     for adapter in adapters:
         await adapter.start(web_app)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    runner = await start_http(web_app, settings.host, settings.port)
     log.info("listening on %s:%s; platforms: %s", settings.host, settings.port,
              ", ".join(a.platform for a in adapters) or "none")
     tasks = [asyncio.create_task(run_scheduler(core, make_deliver(adapters), core.clock, settings.tick_seconds, stop),
@@ -108,23 +123,10 @@ async def main_async(core, settings: Settings, ingest: bool, console: Optional[b
     _install_signal_handlers(stop)
     adapters = platform_adapters(core, settings)
     if not adapters and console is not False:
-        from adapters.console import run_console
+        from adapters.console import console_mode
 
         click.echo("No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN configured: starting the local console chat.", err=True)
-        for name in ("bot.scheduler", "bot.sources"):  # the chat is the output here, not routine loop logs
-            logging.getLogger(name).setLevel(logging.WARNING)
-        ingesting = None
-        if ingest and settings.ingest_enabled:  # new papers keep arriving while you chat
-            from bot.sources.schedule import ingest_forever
-
-            ingesting = asyncio.create_task(ingest_forever(core.store, settings, core.clock, stop), name="ingest")
-        try:
-            await run_console(core, stop=stop)
-        finally:
-            stop.set()
-            if ingesting:
-                ingesting.cancel()
-                await asyncio.gather(ingesting, return_exceptions=True)
+        await console_mode(core, settings, stop, ingest=ingest)
         return
     await serve(core, settings, stop, adapters=adapters, ingest=ingest)
 
@@ -132,11 +134,18 @@ async def main_async(core, settings: Settings, ingest: bool, console: Optional[b
 @click.command("run")
 @click.option("--no-ingest", is_flag=True, help="Do not fetch Hugging Face daily papers on a schedule.")
 @click.option("--console/--no-console", default=None,
-              help="Start the local console chat when no platform is configured (default), or never.")
+              help="With no platform configured: --console starts the local console chat even without a terminal "
+                   "(default: only on a terminal); --no-console serves /healthz and the scheduler only.")
 @click.pass_obj
 def run_command(obj, no_ingest: bool, console: Optional[bool]) -> None:
-    """Run the bot: scheduler, ingest loop, configured platforms and /healthz (console chat without tokens)."""
+    """Run the bot: scheduler, ingest loop, configured platforms and /healthz (console chat on a terminal)."""
     from adapters.wiring import build_core
 
-    core = build_core(obj.settings, obj.store)
+    obj.settings.check_platforms()
+    platforms = obj.settings.telegram_enabled or obj.settings.slack_enabled
+    if not platforms and console is None and not sys.stdin.isatty():
+        raise FatalError("no platform configured (set TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN; "
+                         "`paperwire run --console` or `paperwire chat` for the local console chat)")
+
+    core = build_core(obj.settings, obj.open(create=True, seed=True))
     asyncio.run(main_async(core, obj.settings, ingest=not no_ingest, console=console))

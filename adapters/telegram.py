@@ -18,7 +18,7 @@ from aiohttp import web
 from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats,
                       BotCommandScopeAllPrivateChats, BotCommandScopeDefault, Update)
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
@@ -26,6 +26,7 @@ from adapters.telegram_render import NO_PREVIEW, inline_results, render
 from adapters.telegram_send import Redact, rate_limiter, send_chunk
 from bot import registry
 from bot.config import Settings
+from bot.errors import FatalError
 from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
 
 log = logging.getLogger("paperwire.telegram")
@@ -253,10 +254,17 @@ class TelegramAdapter:
         self._progress: dict[int, set[str]] = {}  # claim_id -> parts sent (a retried digest never repeats a part)
 
     async def start(self, web_app: web.Application) -> None:
+        base = (self.settings.telegram_api_base_url or "https://api.telegram.org").rstrip("/")
         try:
             await self.app.initialize()
+        except InvalidToken:
+            raise FatalError(f"Telegram ({base}) rejected TELEGRAM_BOT_TOKEN: check the token @BotFather gave you") \
+                from None
+        except NetworkError as e:  # includes TimedOut; its text may hold the token: name the type only
+            raise FatalError(f"cannot reach the Telegram Bot API at {base} ({type(e).__name__}): check "
+                             "TELEGRAM_API_BASE_URL and the network") from None
         except TelegramError as e:
-            raise RuntimeError(f"Telegram start-up failed: {type(e).__name__}") from None  # its text may hold the token
+            raise FatalError(f"Telegram start-up failed at {base}: {type(e).__name__}") from None
         await set_menus(self.app.bot)
         await self.app.start()
         url = self.settings.telegram_webhook_url

@@ -60,7 +60,7 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
     from bot.sources import load_path
     from bot.sources.common import count_skipped
 
-    store = obj.store
+    store = obj.open(create=True)  # a new database gets exactly these files, never the seeds
     now = _now(obj)
     total = IngestReport()
     unreadable: list[str] = []
@@ -101,12 +101,14 @@ def _run_fetches(obj: Context, jobs) -> None:
     """Each job is (label, async fn(store, fetcher, clock) -> IngestReport); a failed one is one line on stderr."""
     from bot.sources.fetch import Fetcher
 
+    store = obj.open(create=True)
+
     async def main() -> bool:
         ok = True
         clock = _clock(obj)
         async with Fetcher.interactive(obj.settings) as fetcher:
             for label, job in jobs:
-                report = await job(obj.store, fetcher, clock)
+                report = await job(store, fetcher, clock)
                 failed = [p for p in report.problems if p.startswith(label + ": ")]
                 if failed and not (report.added or report.updated):
                     click.echo(f"{label}: failed: {failed[0][len(label) + 2:]}", err=True)
@@ -194,7 +196,7 @@ def paper_command(obj: Context, ref: str, as_json: bool, refresh: bool) -> None:
 
     from bot.sources.lookup import lookup_paper
 
-    found = asyncio.run(lookup_paper(obj.store, obj.settings, ref, now=_now(obj), refresh=refresh))
+    found = asyncio.run(lookup_paper(obj.open(create=True), obj.settings, ref, now=_now(obj), refresh=refresh))
     if found.error:
         click.echo(f"error: {found.error}", err=True)
         raise SystemExit(1)

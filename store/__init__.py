@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from store.db import open_database
+from store.db import StoreError, open_database
 
 
 class Store:
     """One database, one connection, used from one event loop."""
 
-    def __init__(self, path: str | Path = ":memory:"):
+    def __init__(self, path: str | Path = ":memory:", create: bool = True):
         from store.chats import ChatRepo
         from store.deliveries import DeliveryRepo
         from store.papers import PaperRepo
@@ -18,7 +18,8 @@ class Store:
         from store.seen import SeenRepo
 
         self.path = str(path)
-        self.db = open_database(path)
+        self.created = str(path) != ":memory:" and not Path(path).exists()
+        self.db = open_database(path, create=create)
         self.papers = PaperRepo(self.db)
         self.chats = ChatRepo(self.db)
         self.deliveries = DeliveryRepo(self.db)
@@ -30,4 +31,4 @@ class Store:
         self.db.conn.close()
 
 
-__all__ = ["Store"]
+__all__ = ["Store", "StoreError"]

@@ -166,7 +166,7 @@ def test_paper_lookup_json_then_from_the_store(tmp_path, env, upstream):
     upstream.responses["/api/query"] = (200, api_entry("2405.21060", "Transformers are SSMs").encode())
     r = run(tmp_path, env, "paper", "https://arxiv.org/pdf/2405.21060v2.pdf", "--json")
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)  # stderr notes "created a new database"
     assert doc["id"] == "2405.21060" and doc["fetched"] is True and doc["url"] == "https://arxiv.org/abs/2405.21060"
     assert [s["path"] for s in upstream.seen] == ["/api/query", "/api/papers/2405.21060"]  # HF: 404, fine
     r = run(tmp_path, env, "paper", "2405.21060")

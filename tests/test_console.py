@@ -104,6 +104,7 @@ def test_chat_digest_and_push_commands(tmp_path):
     res = runner.invoke(cli, ["--db", db, "chat", "--as", "bob", "--tz", "Europe/Berlin", "--no-scheduler"],
                         input="/follow diffusion\n/quit\n", obj=open_store)
     assert res.exit_code == 0, res.output
+    assert f"new database {db}: loaded 680 seed papers" in res.output  # `chat` creates and seeds, and says where
     assert "Following “diffusion”" in res.output
     store = Store(db)
     store.papers.upsert_many([Paper.make("Diffusion tomorrow", "2999.00001", published="2030-01-01")],

@@ -81,9 +81,10 @@ async def test_serve_answers_healthz_and_stops_cleanly(store, clock):
 
 def test_run_without_tokens_starts_the_console_chat(tmp_path):
     """The README's run command with no platform configured: a console chat that answers and exits on EOF."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PAPERWIRE_INGEST": "0"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "--db", str(tmp_path / "p.db"), "run"],
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PAPERWIRE_INGEST": "0", "PORT": str(free_port()),
+           "HOST": "127.0.0.1"}
+    proc = subprocess.run(  # --console: stdin is a pipe here, and without it `run` refuses (no terminal)
+        [sys.executable, "-m", "adapters.cli", "--db", str(tmp_path / "p.db"), "run", "--console"],
         input="/help\n", capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -7,6 +7,7 @@ import logging
 import pytest
 from aiohttp import ClientSession, web
 
+from bot.errors import FatalError
 from fake_telegram import TOKEN, FakeTelegram
 from telegram_helpers import HOSTILE, actions, press, running, say, settings
 
@@ -179,8 +180,9 @@ async def test_token_never_reaches_logs_or_errors(store, clock, caplog):
         from bot.core import Core
 
         adapter = TelegramAdapter(Core(store, clock=clock), settings(wrong))
-        with pytest.raises(RuntimeError) as info:
+        with pytest.raises(FatalError) as info:
             await adapter.start(web.Application())
+        assert "rejected TELEGRAM_BOT_TOKEN" in str(info.value)
         assert TOKEN not in str(info.value) and TOKEN.split(":")[1] not in str(info.value)
     assert TOKEN.split(":")[1] not in caplog.text
 

@@ -22,6 +22,7 @@ from typing import Awaitable, Callable, Optional
 
 import httpx
 
+from bot import __version__
 from bot.models import Paper
 from bot.sources import hf
 from bot.sources.arxiv import parse_atom_doc
@@ -32,7 +33,7 @@ from bot.sources.http import FetchError, Limits, TooLarge, bounded_get, host_of
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "paperwire/0.1 (self-hosted research papers bot)"
+USER_AGENT = f"paperwire/{__version__} (self-hosted research papers bot)"
 _DAY_LEN = 10
 
 
