@@ -47,17 +47,35 @@ def make_web_app(core) -> web.Application:
     return app
 
 
-def make_deliver(adapters: list):
-    """Route each digest to the adapter of its chat's platform; a platform that is not running retries later."""
-    by_platform = {a.platform: a for a in adapters}
+class Router:
+    """The scheduler's sender: each digest goes to the adapter of its chat's platform, part by part (the parts are
+    the adapter's rendering, stored with the claim before sending). A platform that is not running retries later."""
 
-    async def deliver(digest: Digest) -> DeliveryResult:
-        adapter = by_platform.get(digest.chat.platform)
+    def __init__(self, adapters: list):
+        self.by_platform = {a.platform: a for a in adapters}
+
+    def parts(self, digest: Digest) -> list[str]:
+        adapter = self.by_platform.get(digest.chat.platform)
+        return adapter.parts(digest) if hasattr(adapter, "parts") else [""]
+
+    async def send_part(self, digest: Digest, payload: str) -> DeliveryResult:
+        adapter = self.by_platform.get(digest.chat.platform)
+        if adapter is None:
+            return DeliveryResult("retry", detail=f"platform {digest.chat.platform!r} is not running")
+        if not hasattr(adapter, "send_part"):  # an adapter that sends a digest whole (the console)
+            return await adapter.deliver(digest)
+        return await adapter.send_part(digest, payload)
+
+    async def __call__(self, digest: Digest) -> DeliveryResult:
+        """Deliver a whole digest (outside the scheduler): the same part records."""
+        adapter = self.by_platform.get(digest.chat.platform)
         if adapter is None:
             return DeliveryResult("retry", detail=f"platform {digest.chat.platform!r} is not running")
         return await adapter.deliver(digest)
 
-    return deliver
+
+def make_deliver(adapters: list) -> Router:
+    return Router(adapters)
 
 
 async def start_http(web_app: web.Application, host: str, port: int) -> web.AppRunner:
@@ -98,6 +116,10 @@ async def serve(core, settings: Settings, stop: asyncio.Event, adapters: Optiona
         await stop.wait()
     finally:
         log.info("stopping")
+        # the scheduler stops itself: no new claims, in-flight parts finish and are recorded, the rest is released
+        from bot.scheduler import DRAIN
+
+        await asyncio.wait(tasks[:1], timeout=DRAIN + 5)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

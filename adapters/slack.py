@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 import logging
 import re
 import time
@@ -314,39 +315,55 @@ class SlackAdapter:
                 return bot.bot_token
         return self.settings.slack_bot_token
 
+    async def _post_one(self, client, token: Optional[str], channel: str, payload: dict) -> DeliveryResult:
+        """One chat.postMessage, paced per channel; Slack errors mapped to a DeliveryResult (ts as message_ref)."""
+        wait = self._last_post.get(channel, 0.0) + self.min_post_interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        try:
+            kwargs = {"token": token} if token else {}
+            resp = await client.chat_postMessage(channel=channel, unfurl_links=False, **payload, **kwargs)
+            return DeliveryResult("sent", message_ref=resp.get("ts") or "")
+        except Exception as e:  # an API error, or network trouble after the client's own retries
+            error = (e.response.get("error") or "unknown") if isinstance(e, SlackApiError) else type(e).__name__
+            if error in BLOCKED:
+                log.info("slack: cannot post to %s: %s (not retried)", channel, error)
+                return DeliveryResult("blocked", detail=error)
+            log.warning("slack: posting to %s failed (%s); will retry later", channel, error)
+            return DeliveryResult("retry", detail=error)
+        finally:
+            self._last_post[channel] = time.monotonic()
+
     async def _post(self, client, token: Optional[str], channel: str, reply: Reply) -> DeliveryResult:
-        """Post a Reply publicly (several messages if it is long); map Slack errors to a DeliveryResult."""
+        """Post an interactive Reply publicly (a shared paper: several messages if it is long)."""
         refs = []
         for payload in reply_messages(reply):
-            wait = self._last_post.get(channel, 0.0) + self.min_post_interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            try:
-                kwargs = {"token": token} if token else {}
-                resp = await client.chat_postMessage(channel=channel, unfurl_links=False, **payload, **kwargs)
-                refs.append(resp.get("ts") or "")
-            except Exception as e:  # an API error, or network trouble after the client's own retries
-                error = (e.response.get("error") or "unknown") if isinstance(e, SlackApiError) else type(e).__name__
-                if error in BLOCKED:
-                    log.info("slack: cannot post to %s: %s (not retried)", channel, error)
-                    return DeliveryResult("blocked", detail=error)
-                log.warning("slack: posting to %s failed (%s); will retry later", channel, error)
-                if refs:  # the start went out: keep it rather than send it twice
-                    break
-                return DeliveryResult("retry", detail=error)
-            finally:
-                self._last_post[channel] = time.monotonic()
+            result = await self._post_one(client, token, channel, payload)
+            if result.status != "sent":
+                return result if not refs else DeliveryResult("sent", message_ref=",".join(refs))
+            refs.append(result.message_ref or "")
         return DeliveryResult("sent", message_ref=",".join(refs))
 
-    async def deliver(self, digest: Digest) -> DeliveryResult:
-        """A claimed digest or trending post -> chat.postMessage in the chat's workspace."""
+    # ---- delivery: the scheduler fixes the parts (our rendering) with the claim, then sends them one by one -------
+    def parts(self, digest: Digest) -> list[str]:
+        """The digest or trending post as chat.postMessage payloads (JSON), within Slack's block and size limits."""
+        return [json.dumps(payload, ensure_ascii=False) for payload in reply_messages(digest.reply)]
+
+    async def send_part(self, digest: Digest, payload: str) -> DeliveryResult:
+        """One part -> chat.postMessage in the chat's workspace. A part that fails is retried later, from itself."""
         team, channel = split_key(digest.chat.chat_id)
         token = await self._token_for(team)
         if not token:
             log.warning("slack: no installation for workspace %s; chat %s deactivated", team, digest.chat.chat_id)
             return DeliveryResult("blocked", detail="not installed")
-        result = await self._post(self.client, token, channel, digest.reply)
+        result = await self._post_one(self.client, token, channel, json.loads(payload))
         if result.status == "blocked":
             log.warning("slack: %s %s not delivered, Slack says %s: the chat is deactivated",
                         digest.kind, digest.chat.chat_id, result.detail)
         return result
+
+    async def deliver(self, digest: Digest) -> DeliveryResult:
+        """Send a whole digest through the store's part records (what the scheduler does part by part)."""
+        from bot.scheduler import deliver_digest
+
+        return await deliver_digest(self.core, self, digest) or DeliveryResult("retry", detail="stopped")

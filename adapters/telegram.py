@@ -16,13 +16,13 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats,
-                      BotCommandScopeAllPrivateChats, BotCommandScopeDefault, Update)
+                      BotCommandScopeAllPrivateChats, BotCommandScopeDefault, InlineKeyboardMarkup, Update)
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
-from adapters.telegram_render import NO_PREVIEW, inline_results, render
+from adapters.telegram_render import NO_PREVIEW, Chunk, inline_results, render
 from adapters.telegram_send import Redact, rate_limiter, send_chunk
 from bot import registry
 from bot.config import Settings
@@ -251,7 +251,7 @@ class TelegramAdapter:
             where.addFilter(self._redact)
         self.app = build_application(core, settings, read_timeout)
         self._slots = asyncio.Semaphore(CONCURRENCY)  # callers may gather thousands: render only as fast as we send
-        self._progress: dict[int, set[str]] = {}  # claim_id -> parts sent (a retried digest never repeats a part)
+        self._accepted: dict[str, float] = {}  # chat id -> when its last part was accepted (pacing only)
 
     async def start(self, web_app: web.Application) -> None:
         base = (self.settings.telegram_api_base_url or "https://api.telegram.org").rstrip("/")
@@ -300,37 +300,41 @@ class TelegramAdapter:
         for where in self._redacted:
             where.removeFilter(self._redact)
 
+    # ---- delivery: the scheduler fixes the parts (our rendering) with the claim, then sends them one by one -------
+    def parts(self, digest: Digest) -> list[str]:
+        """The digest as Telegram messages, each one JSON payload (text + inline keyboard)."""
+        return [json.dumps({"text": c.text, "keyboard": c.keyboard.to_dict() if c.keyboard else None},
+                           ensure_ascii=False) for c in render(digest.reply)]
+
     async def deliver(self, digest: Digest) -> DeliveryResult:
-        """Send a digest (split into parts); map Telegram's answer to sent / blocked / migrated / retry.
+        """Send a whole digest through the store's part records (what the scheduler does part by part)."""
+        from bot.scheduler import deliver_digest
 
-        Parts go >= 1 s apart (per-chat limit), timed from the previous part's acceptance; the parts already sent
-        are remembered per claim, so a digest retried on a later tick never repeats one.
-        """
+        return await deliver_digest(self.core, self, digest) or DeliveryResult("retry", detail="stopped")
+
+    async def send_part(self, digest: Digest, payload: str) -> DeliveryResult:
+        """Send one part; map Telegram's answer to sent (with the message id) / blocked / migrated / retry.
+        Parts to one chat go >= 1 s apart (per-chat limit), timed from the previous part's acceptance."""
+        data = json.loads(payload)
+        keyboard = InlineKeyboardMarkup.de_json(data["keyboard"], self.app.bot) if data.get("keyboard") else None
+        chunk, chat_id = Chunk(data["text"], keyboard), _chat_ref(digest.chat.chat_id)
         async with self._slots:
-            return await self._deliver(digest)
-
-    async def _deliver(self, digest: Digest) -> DeliveryResult:
-        chunks, claim, chat_id = render(digest.reply), digest.claim_id, _chat_ref(digest.chat.chat_id)
-        message, accepted, done = None, 0.0, self._progress.setdefault(claim, set())
-        try:
-            for chunk in chunks:
-                if chunk.text in done:  # sent on an earlier attempt (even if the core rebuilt the digest since)
-                    continue
-                await asyncio.sleep(max(0.0, accepted + PER_CHAT_INTERVAL - time.monotonic()))
+            try:
+                last = self._accepted.get(digest.chat.chat_id)
+                if last is not None:
+                    await asyncio.sleep(max(0.0, last + PER_CHAT_INTERVAL - time.monotonic()))
                 message = await send_chunk(self.app, chat_id, chunk)
-                done.add(chunk.text)
-                accepted = time.monotonic()
-        except ChatMigrated as e:
-            self._progress.pop(claim, None)
-            return DeliveryResult("migrated", new_chat_id=str(e.new_chat_id), detail="group became a supergroup")
-        except (Forbidden, BadRequest) as e:
-            if isinstance(e, BadRequest) and not any(hint in str(e).lower() for hint in BLOCKED_HINTS):
-                return DeliveryResult("retry", detail=f"BadRequest: {e}")
-            self._progress.pop(claim, None)
-            return DeliveryResult("blocked", detail=str(e))
-        except TelegramError as e:  # RetryAfter beyond our patience, TimedOut, NetworkError (5xx)
-            return DeliveryResult("retry", detail=f"{type(e).__name__}: {e}")
-        self._progress.pop(claim, None)
+                self._accepted[digest.chat.chat_id] = time.monotonic()
+                if len(self._accepted) > 50_000:
+                    self._accepted.clear()
+            except ChatMigrated as e:
+                return DeliveryResult("migrated", new_chat_id=str(e.new_chat_id), detail="group became a supergroup")
+            except (Forbidden, BadRequest) as e:
+                if isinstance(e, BadRequest) and not any(hint in str(e).lower() for hint in BLOCKED_HINTS):
+                    return DeliveryResult("retry", detail=f"BadRequest: {e}")
+                return DeliveryResult("blocked", detail=str(e))
+            except TelegramError as e:  # RetryAfter beyond our patience, TimedOut, NetworkError (5xx)
+                return DeliveryResult("retry", detail=f"{type(e).__name__}: {e}")
         return DeliveryResult("sent", message_ref=str(message.message_id) if message else None)
 
 

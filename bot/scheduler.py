@@ -1,13 +1,24 @@
-"""The scheduler loop: each tick asks the core what is due, hands each digest to `deliver`, and records the result.
+"""The scheduler loop: each tick claims what is due, sends it part by part, and records every part as it goes.
 
-The schedule lives in the database (claims), so this loop holds no state: a restart simply resumes ticking.
-One failing delivery (or a failing tick) is logged and never stops the loop.
+The schedule lives in the database (claims as leases, parts, deliveries), so this loop holds no state a restart
+needs: a restart, a retry or another process taking over resumes at the first unsent part.
+- One mechanism for every platform: a sender turns a digest into parts (`parts(digest) -> [payload]`, fixed and
+  stored with the claim before anything is sent) and sends one part (`send_part(digest, payload)`); each part is
+  recorded sent, with the platform's message id, the moment the platform confirms it. A plain `deliver(digest)`
+  callable (the console, tests) is one part.
+- Before each part the lease is renewed (`core.hold`): a process that lost its lease stops, and a store that cannot
+  write stops every send of the tick (no send whose result cannot be recorded). They resume on a later tick.
+- Stopping (SIGTERM): no new slice is claimed and no new part starts; parts in flight finish within DRAIN seconds
+  and are recorded; every claim still held is released, so another process takes it over at once.
+- Building a slice (matching, ranking) runs in a worker thread with its own SQLite connection: the event loop keeps
+  answering commands while a 10k-chat tick builds.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Awaitable, Callable, Optional
 
 from bot.clock import Clock
 from bot.models import DeliveryResult, Digest
@@ -16,51 +27,211 @@ log = logging.getLogger(__name__)
 
 Deliver = Callable[[Digest], Awaitable[DeliveryResult]]
 BATCH = 500  # slots claimed and built per slice of a tick
+DRAIN = 10.0  # seconds in-flight sends may take to finish when stopping
+RENEW = 20.0  # seconds between lease renewals while working (the lease is bot.digests.LEASE)
 
 
-async def _deliver_one(core, deliver: Deliver, digest: Digest) -> None:
+class Whole:
+    """A sender for a plain `deliver(digest)` callable: the whole digest is one part."""
+
+    def __init__(self, deliver: Deliver):
+        self.deliver = deliver
+
+    def parts(self, digest: Digest) -> list[str]:
+        return [""]
+
+    async def send_part(self, digest: Digest, payload: str) -> DeliveryResult:
+        return await self.deliver(digest)
+
+
+def as_sender(deliver):
+    return deliver if hasattr(deliver, "send_part") else Whole(deliver)
+
+
+class TickState:
+    """Why sending must stop: the process is stopping, or the store failed to record."""
+
+    def __init__(self, stop: Optional[asyncio.Event] = None):
+        self.stop = stop
+        self.store_failed = False
+
+    @property
+    def halted(self) -> bool:
+        return self.store_failed or (self.stop is not None and self.stop.is_set())
+
+
+class StoreFailed(Exception):
+    pass
+
+
+def _write(state: TickState, what: str, fn, *args):
     try:
-        result = await deliver(digest)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:  # an adapter bug or a network error: retry later, never twice at once
-        log.exception("delivery of claim %s to %s failed", digest.claim_id, digest.chat.key)
-        result = DeliveryResult("retry", detail=type(exc).__name__)
+        return fn(*args)
+    except Exception:
+        state.store_failed = True
+        log.exception("the store could not record %s: no more sends this tick", what)
+        raise StoreFailed(what) from None
+
+
+async def deliver_digest(core, sender, digest: Digest, state: Optional[TickState] = None) -> Optional[DeliveryResult]:
+    """Send a claimed digest part by part. The result to record; None when sending stopped before the end (lease
+    lost, store failing, stopping): the claim is then left to its lease or released, and resumes where it stopped."""
+    state = state or TickState()
+    sender = as_sender(sender)
+    try:
+        parts = [p for p in _write(state, "the parts", core.fix_parts, digest, sender.parts(digest))]
+        refs = [p.message_id or "" for p in parts if p.sent]
+        for part in parts:
+            if part.sent:
+                continue
+            if state.halted:
+                return None
+            if not _write(state, "the lease", core.hold, digest):
+                log.info("claim %s was taken over by another process: stopping here", digest.claim_id)
+                return None
+            _write(state, "a part start", core.part_started, part)
+            try:
+                result = await sender.send_part(digest, part.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # an adapter bug or a network error: retry later, never twice at once
+                log.exception("delivery of claim %s to %s failed", digest.claim_id, digest.chat.key)
+                result = DeliveryResult("retry", detail=type(exc).__name__)
+            if result.status != "sent":
+                return result
+            _write(state, "a sent part", core.part_sent, part, result.message_ref)
+            refs.append(result.message_ref or "")
+        return DeliveryResult("sent", message_ref=",".join(r for r in refs if r) or None)
+    except StoreFailed:
+        return None
+
+
+async def _deliver_one(core, sender, digest: Digest, state: TickState) -> None:
+    result = await deliver_digest(core, sender, digest, state)
+    if result is None:
+        return
     try:
         core.record_delivery(digest, result)
     except Exception:
+        state.store_failed = True
         log.exception("recording delivery of claim %s failed", digest.claim_id)
 
 
-async def tick(core, deliver: Deliver, now, batch: int = BATCH) -> int:
-    """One pass: deliver everything due at `now`, claimed `batch` slots at a time (the event loop breathes between
-    slices, so platform handlers stay responsive at 10k chats). A slice's deliveries run concurrently: one chat
-    waiting out a 429 must not hold up the others (adapters pace themselves to the platform's limits).
+class Builder:
+    """Builds slices of digests off the event loop: a worker thread with its own SQLite connection (the same
+    database file, the same lease holder). An in-memory database has no second connection: built inline."""
+
+    def __init__(self, core):
+        self.core = core
+        self._worker = None
+        self._pool: Optional[ThreadPoolExecutor] = None
+
+    def _core(self):
+        if self._worker is None:
+            from bot.core import Core
+
+            self._worker = Core(self.core.store.reopen(), self.core.settings, clock=self.core.clock,
+                                holder=self.core.holder)
+        return self._worker
+
+    @property
+    def threaded(self) -> bool:
+        return getattr(self.core.store, "path", ":memory:") != ":memory:"
+
+    async def due(self, now, limit: int) -> tuple[list[Digest], int]:
+        if not self.threaded:
+            due = self.core.due_digests(now, limit=limit)
+            return due, self.core.last_claimed
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="digests")
+
+        def work():
+            worker = self._core()
+            return worker.due_digests(now, limit=limit), worker.last_claimed
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if self._worker is not None:
+            self._worker.store.close()
+            self._worker = None
+
+
+async def tick(core, deliver, now, batch: int = BATCH, builder: Optional[Builder] = None,
+               state: Optional[TickState] = None) -> int:
+    """One pass: deliver everything due at `now`, claimed `batch` slots at a time. A slice's deliveries run
+    concurrently: one chat waiting out a 429 must not hold up the others (adapters pace themselves).
     Returns how many digests were attempted."""
+    sender = as_sender(deliver)
+    state = state or TickState()
     total = 0
-    while True:
-        due = core.due_digests(now, limit=batch)
-        await asyncio.gather(*(_deliver_one(core, deliver, d) for d in due))
+    while not state.halted:
+        if builder is not None:
+            due, claimed = await builder.due(now, batch)
+        else:
+            due, claimed = core.due_digests(now, limit=batch), core.last_claimed
+        await asyncio.gather(*(_deliver_one(core, sender, d, state) for d in due))
         total += len(due)
-        if getattr(core, "last_claimed", 0) < batch:
-            return total
+        if claimed < batch:
+            break
         await asyncio.sleep(0)
+    return total
 
 
-async def run_scheduler(core, deliver: Deliver, clock: Clock, tick_seconds: float, stop: asyncio.Event) -> None:
-    """Tick every `tick_seconds` until `stop` is set (the wait is cut short by `stop`)."""
-    log.info("scheduler started (tick %ss)", tick_seconds)
+async def _renew(core, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            n = await tick(core, deliver, clock())
-            if n:
-                log.info("scheduler: %d digest(s) handled", n)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("scheduler tick failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
+            await asyncio.wait_for(stop.wait(), timeout=RENEW)
         except asyncio.TimeoutError:
-            pass
+            try:
+                core.renew_leases()
+            except Exception:
+                log.exception("renewing leases failed")
+
+
+async def run_scheduler(core, deliver, clock: Clock, tick_seconds: float, stop: asyncio.Event,
+                        drain: float = DRAIN) -> None:
+    """Tick every `tick_seconds` until `stop` is set; then let in-flight parts finish (at most `drain` seconds),
+    and release every claim still held so another process takes over at once."""
+    log.info("scheduler started (tick %ss)", tick_seconds)
+    builder = Builder(core)
+    renewing = asyncio.create_task(_renew(core, stop), name="lease-renewal")
+    try:
+        while not stop.is_set():
+            state = TickState(stop)
+            work = asyncio.ensure_future(tick(core, deliver, clock(), builder=builder, state=state))
+            done, _ = await asyncio.wait({work, asyncio.ensure_future(stop.wait())},
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if work not in done:  # stopping mid-tick: no new part starts; in-flight ones get `drain` seconds
+                try:
+                    await asyncio.wait_for(asyncio.shield(work), timeout=drain)
+                except asyncio.TimeoutError:
+                    work.cancel()
+                    await asyncio.gather(work, return_exceptions=True)
+                except Exception:
+                    log.exception("scheduler tick failed")
+                break
+            try:
+                n = work.result()
+                if n:
+                    log.info("scheduler: %d digest(s) handled", n)
+            except Exception:
+                log.exception("scheduler tick failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
+            except asyncio.TimeoutError:
+                pass
+    finally:
+        renewing.cancel()
+        await asyncio.gather(renewing, return_exceptions=True)
+        try:
+            released = core.release_held()
+            if released:
+                log.info("released %d claim(s) for another process to take over", released)
+        except Exception:
+            log.exception("releasing claims failed (their leases expire instead)")
+        builder.close()
     log.info("scheduler stopped")

@@ -27,6 +27,10 @@ class Store:
         self.sources = SourceRepo(self.db)
         self.seen = SeenRepo(self.db)
 
+    def reopen(self) -> "Store":
+        """A second connection to the same database file (for a worker thread)."""
+        return Store(self.path)
+
     def close(self) -> None:
         self.db.conn.close()
 

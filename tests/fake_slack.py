@@ -71,9 +71,11 @@ class FakeSlack:
         return f"http://127.0.0.1:{self.port}/response/{rid}"
 
     # ---- scripting ------------------------------------------------------------------------------------------
-    def fail(self, method: str, error: str = "", status: int = 200, retry_after: int = 0, times: int = 1) -> None:
-        """Answer the next `times` calls of `method` with an error code, or a 429 when status=429."""
-        self.failures.setdefault(method, []).extend([(status, error, retry_after)] * times)
+    def fail(self, method: str, error: str = "", status: int = 200, retry_after: int = 0, times: int = 1,
+             after: int = 0) -> None:
+        """Answer the next `times` calls of `method` (after `after` calls that succeed) with an error code, or a
+        429 when status=429."""
+        self.failures.setdefault(method, []).extend([None] * after + [(status, error, retry_after)] * times)
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -113,8 +115,9 @@ class FakeSlack:
         self.calls.append(Call(method, params, token, basic))
         self._note()
         queued = self.failures.get(method)
-        if queued:
-            status, error, retry_after = queued.pop(0)
+        failure = queued.pop(0) if queued else None
+        if failure is not None:
+            status, error, retry_after = failure
             if status == 429:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                          headers={"Retry-After": str(retry_after)})

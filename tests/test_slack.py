@@ -14,6 +14,7 @@ from adapters.slack_render import to_core_text
 from bot.config import Settings
 from bot.core import Core
 from bot.models import Card, Chat, Digest, Paper, Reply
+from tests.claims import held
 from tests.slack_helpers import (  # noqa: F401 - `fake` is a fixture
     fake, PAPERS, SECRET, Served, action_body, command_body, event_body, sign)
 
@@ -175,9 +176,9 @@ def _digest(kind: str, chat_id: str = "T1/C9", n: int = 3, claim_id: int = 1) ->
 
 async def test_deliver_posts_a_digest_and_a_trending_post(served, fake):
     adapter = served.adapter
-    result = await adapter.deliver(_digest("digest"))
+    result = await adapter.deliver(held(adapter.core, _digest("digest")))
     assert result.status == "sent" and result.message_ref
-    trending = await adapter.deliver(_digest("trending", n=10))
+    trending = await adapter.deliver(held(adapter.core, _digest("trending", n=10)))
     assert trending.status == "sent"
     posts = fake.calls_to("chat.postMessage")
     assert [p.params["channel"] for p in posts] == ["C9", "C9"]
@@ -188,7 +189,7 @@ async def test_deliver_posts_a_digest_and_a_trending_post(served, fake):
 async def test_long_digest_is_split_into_messages_within_limits(served, fake):
     cards = tuple(Card(p, show_abstract=True) for p in PAPERS) * 5
     digest = Digest(1, Chat("slack", "T1/C9"), "digest", "2026-03-11", Reply(text="Digest", cards=cards))
-    assert (await served.adapter.deliver(digest)).status == "sent"
+    assert (await served.adapter.deliver(held(served.adapter.core, digest))).status == "sent"
     posts = fake.calls_to("chat.postMessage")
     assert len(posts) >= 2 and all(len(p.params["blocks"]) <= 50 for p in posts)
     assert sum(blob(p.params["blocks"]).count("<https://") for p in posts) == len(cards)
@@ -197,7 +198,7 @@ async def test_long_digest_is_split_into_messages_within_limits(served, fake):
 @pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "is_archived", "account_inactive"])
 async def test_gone_channels_are_blocked_without_retries(served, fake, error, caplog):
     fake.fail("chat.postMessage", error)
-    result = await served.adapter.deliver(_digest("digest"))
+    result = await served.adapter.deliver(held(served.adapter.core, _digest("digest")))
     assert (result.status, result.detail) == ("blocked", error)
     assert len(fake.calls_to("chat.postMessage")) == 1
     assert any(error in r.getMessage() and "C9" in r.getMessage() for r in caplog.records)
@@ -205,10 +206,10 @@ async def test_gone_channels_are_blocked_without_retries(served, fake, error, ca
 
 async def test_rate_limit_is_retried_after_retry_after_then_reported_as_retry(served, fake):
     fake.fail("chat.postMessage", status=429, retry_after=0)
-    assert (await served.adapter.deliver(_digest("digest"))).status == "sent"
+    assert (await served.adapter.deliver(held(served.adapter.core, _digest("digest")))).status == "sent"
     assert len(fake.calls_to("chat.postMessage")) == 2
     fake.fail("chat.postMessage", status=429, retry_after=0, times=3)
-    result = await served.adapter.deliver(_digest("digest", claim_id=2))
+    result = await served.adapter.deliver(held(served.adapter.core, _digest("digest", claim_id=2)))
     assert result.status == "retry" and result.detail == "ratelimited"
     assert len(fake.calls_to("chat.postMessage")) == 5
 
@@ -303,3 +304,29 @@ async def test_a_plain_message_in_the_app_dm_is_a_search(served, fake, core):
     posts = await fake.wait_for(lambda: fake.calls_to("chat.postMessage")[1:])
     assert len(posts) == 1 and "/papers follow" in blob(posts[0].params)
 
+
+async def test_a_trending_post_whose_second_message_fails_resumes_at_that_message(served, fake, core, clock):
+    extra = [Paper.make(f"Sparse mixture {i} of experts", f"2603.{100 + i:05d}", abstract="Experts route tokens. " * 20,
+                        published="2026-03-10", hf_date="2026-03-10", upvotes=100 + i, sources=("hf",))
+             for i in range(20)]
+    core.store.papers.upsert_many(extra, now="2026-03-11T05:00:00+00:00")
+    await command(served, fake, "channel trending 25 09:00", "r1")
+    clock.set("2026-03-11T09:00:30+00:00")
+    [post] = core.due_digests()
+    fake.fail("chat.postMessage", "internal_error", after=1)  # the first message goes out, the second fails
+    result = await served.adapter.deliver(post)
+    assert result.status == "retry"
+    core.record_delivery(post, result)
+    assert len(fake.calls_to("chat.postMessage")) == 2
+    clock.set("2026-03-11T09:04:00+00:00")
+    [again] = core.due_digests()
+    result = await served.adapter.deliver(again)
+    assert result.status == "sent"
+    core.record_delivery(again, result)
+    first, failed, resumed = fake.calls_to("chat.postMessage")
+    assert resumed.params["blocks"] == failed.params["blocks"]  # the same second message, not the first again
+    delivered = blob(first.params["blocks"]) + blob(resumed.params["blocks"])
+    for p in extra:
+        assert delivered.count(p.title) == 1
+    clock.set("2026-03-11T09:30:00+00:00")
+    assert core.due_digests() == []

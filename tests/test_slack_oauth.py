@@ -10,6 +10,7 @@ from adapters.slack import SlackAdapter
 from bot.config import Settings
 from bot.core import Core
 from bot.models import Chat, Digest, Reply
+from tests.claims import held
 from tests.slack_helpers import (  # noqa: F401 - `fake` is a fixture
     fake, PAPERS, SECRET, Served, command_body, event_body)
 
@@ -57,7 +58,7 @@ async def test_install_redirect_then_the_workspace_token_is_used(served, fake, t
     assert "ring attention" in str(served.adapter.core.overview("slack", "T2/C5")).lower()
 
     digest = Digest(1, Chat("slack", "T2/C5"), "digest", "2026-03-11", Reply(text="Digest"))
-    assert (await served.adapter.deliver(digest)).status == "sent"
+    assert (await served.adapter.deliver(held(served.adapter.core, digest))).status == "sent"
     assert fake.calls_to("chat.postMessage")[-1].token == "xoxb-team2"
 
     # uninstall: the installation is gone, the workspace's chats are deactivated, deliveries are blocked
@@ -66,7 +67,7 @@ async def test_install_redirect_then_the_workspace_token_is_used(served, fake, t
     assert status == 200
     chats = served.adapter.core.store.chats
     await fake.wait_for(lambda: not chats.get("slack", "T2/C5").active)
-    result = await served.adapter.deliver(digest)
+    result = await served.adapter.deliver(held(served.adapter.core, digest))
     assert (result.status, result.detail) == ("blocked", "not installed")
 
 

@@ -6,6 +6,7 @@ import time
 from datetime import datetime, timezone
 
 from bot.models import Card, Chat, Digest, Paper, Reply
+from claims import held
 from telegram_helpers import press, running, say
 
 
@@ -49,8 +50,8 @@ async def test_digest_is_sent_once_and_recorded(store, clock):
 
 
 async def test_long_digest_is_split_at_paper_boundaries(store, clock):
-    async with running(store, clock) as (fake, adapter, _):
-        digest = long_digest("77")
+    async with running(store, clock) as (fake, adapter, core):
+        digest = held(core, long_digest("77"))
         result = await adapter.deliver(digest)
         assert result.status == "sent"
         parts = [m for m in fake.sent if m["chat_id"] == 77]
@@ -71,7 +72,7 @@ async def test_blocked_bot_deactivates_the_chat(store, clock):
         core.record_delivery(digest, result)
         assert not store.chats.settings("telegram", "5")["active"]
         fake.inject("sendMessage", "not_found")
-        assert (await adapter.deliver(long_digest("-404", n=1, claim_id=9))).status == "blocked"
+        assert (await adapter.deliver(held(core, long_digest("-404", n=1)))).status == "blocked"
 
 
 async def test_migrated_group_keeps_its_follows(store, clock):
@@ -99,8 +100,8 @@ async def test_flood_wait_is_honoured_without_duplicates(store, clock):
 
 
 async def test_transient_failures_retry_and_never_repeat_a_part(store, clock):
-    async with running(store, clock, read_timeout=0.5) as (fake, adapter, _):
-        digest = long_digest("88")
+    async with running(store, clock, read_timeout=0.5) as (fake, adapter, core):
+        digest = held(core, long_digest("88"))
         fake.inject("sendMessage", "500", chat_id=88, skip=1)  # part 1 goes through, part 2 fails
         first = await adapter.deliver(digest)
         assert first.status == "retry" and "Internal Server Error" in first.detail
