@@ -298,3 +298,15 @@ async def test_yesterdays_slot_is_still_due_after_midnight_downtime(store, clock
     papers(store, "Diffusion one")
     [d] = core.due_digests(clock.set("2026-03-12T01:00:00+00:00"))  # down from 23:00 to 01:00
     assert d.local_date == "2026-03-11"
+
+
+async def test_a_held_lease_cannot_be_taken_over_even_by_a_planner_that_thinks_it_expired(store, clock):
+    core = Core(store, clock=clock)
+    await subscribe(core, "c1")
+    papers(store, "Diffusion one")
+    clock.set(NOON)
+    [d] = core.due_digests()
+    later = clock() + timedelta(seconds=30)  # within the lease: a racing process's stale plan must not win
+    won = store.deliveries.claim([], [d.claim_id], holder="other", token="t2", now=dg.iso(later),
+                                 lease_until=dg.iso(later + dg.LEASE))
+    assert won == [] and core.hold(d)
