@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SHARED = ROOT.parent / "shared"
+SHARED = next((d / "shared" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared").is_dir()), ROOT.parent / "shared")  # a checkout or a worktree
 CORPUS = SHARED / "data" / "papers.jsonl.gz"
 SEED = SHARED / "seeds" / "000_efbe1e64ca0036ba.txt"
 QUERIES = SHARED / "data" / "dev_queries.jsonl"

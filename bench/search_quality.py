@@ -22,6 +22,18 @@ from bot.query import words_of  # noqa: E402
 from bot.search import Searcher  # noqa: E402
 
 TYPES = ("exact", "words", "typo", "name", "abstract", "author")
+# chat-phrased variants of every query (their own type, not in "overall"): how people ask in a chat
+CHAT = ("any new work on {}?", "papers about {}", "what's new in {}?", "show me papers on {}",
+        "is there any research on {}", "I'm looking for {} papers", "{} papers please",
+        "what are the latest papers about {}?", "find me work on {}", "are there any papers on {}?")
+
+
+def chat_variants(queries: list[dict], seed: int = 12) -> list[dict]:
+    """One chat-phrased variant per query, the template picked by a seeded RNG (reproducible)."""
+    import random
+
+    rng = random.Random(seed)
+    return [dict(q, type="chat", query=rng.choice(CHAT).format(q["query"])) for q in queries if q["type"] in TYPES]
 NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
 REPEAT = 3
 
@@ -81,12 +93,15 @@ def main() -> None:
     ap.add_argument("--queries", default=str(_corpus.QUERIES))
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="time each query N times, keep the best")
+    ap.add_argument("--no-chat", action="store_true", help="skip the chat-phrased variants")
     args = ap.parse_args()
     REPEAT = max(1, args.repeat)
     store = _corpus.open_bench_store(rebuild=args.rebuild)
     import json
 
     queries = [json.loads(x) for x in Path(args.queries).read_text().splitlines() if x.strip()]
+    if not args.no_chat:
+        queries += chat_variants(queries)
     systems = {"fts5-and": fts_baseline(store, "AND"), "fts5-or": fts_baseline(store, "OR"),
                "paperwire": paperwire(store)}
     t0 = time.perf_counter()
@@ -98,7 +113,7 @@ def main() -> None:
     header = f"{'type':10}" + "".join(f"{n:>12}" for n in systems) + f"{'ratio':>9}"
     print(header)
     print("-" * len(header))
-    for t in TYPES + ("overall",):
+    for t in TYPES + ("overall", "chat"):
         vals = []
         for name in systems:
             rr = results[name][0]
@@ -107,7 +122,7 @@ def main() -> None:
         ratio = vals[-1] / vals[0] if vals[0] else float("inf")
         print(f"{t:10}" + "".join(f"{v:12.3f}" for v in vals) + f"{ratio:8.2f}x")
     for label, p in (("p50 ms", 50), ("p95 ms", 95), ("max ms", 100)):
-        vals = [pct(results[n][1], p) for n in systems]
+        vals = [pct([ms for q, ms in zip(queries, results[n][1]) if q["type"] != "chat"], p) for n in systems]
         print(f"{label:10}" + "".join(f"{v:12.2f}" for v in vals) + f"{vals[-1] / vals[0]:8.2f}x")
     if args.show_misses:
         for q, rank, titles in results["paperwire"][2]:

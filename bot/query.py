@@ -10,6 +10,12 @@ Grammar (Google-like, forgiving):
   sort:new  sort:top  sort:relevance (default)
 Parentheses, `AND`, `*` and other punctuation are ignored. Problems become `ParsedQuery.error` (a user-facing
 sentence), never an exception: the text comes straight from chat users.
+
+Chat-style questions ("any new work on kv cache compression?", "papers about RLHF", "what's new in diffusion"):
+when the text uses no operator at all (no quotes, -, OR, NOT, field:), the question and filler words around the
+topic are left out of what must match (`ParsedQuery.soft`: they only help ranking), but only if that run holds a
+chat marker (a question word, "any", "papers", "show me", "about"...). So `new physics`, `deep research` and
+`what matters in transformers`' "matters in transformers" mean what they say; quote a word to require it.
 """
 from __future__ import annotations
 
@@ -62,6 +68,19 @@ class Term:
         return f'"{self.text}"' if self.is_phrase or self.quoted else self.text
 
 
+# A chat question starts (or ends) with a run of these; the run is dropped when it holds a marker.
+_MARKERS = frozenset("""what whats which who how why where when is are do does did any anything anyone something
+show find give get list search tell looking look want need recommend papers paper articles article publications
+literature about please pls i im we me""".split())
+_FILLER = _MARKERS | frozenset("""the a an of on in for to into regarding concerning related around re s t m ve ll d
+new newest latest recent recently good best top great interesting cool some there been being done happening going
+out lately work works research studies stuff things topic topics field area areas everything all more other with
+can could would will should you know us my our your there's thats that this these those has have was were been
+nowadays currently today""".split())
+_TRAIL = frozenset("papers paper articles publications please pls lately recently nowadays thanks thx".split())
+_CHATTY = re.compile(r"[a-z'’]+")
+
+
 @dataclass(frozen=True)
 class ParsedQuery:
     text: str
@@ -73,6 +92,13 @@ class ParsedQuery:
     sort: str = "relevance"
     error: Optional[str] = None
     notes: tuple[str, ...] = field(default=())
+    soft: tuple[Term, ...] = ()  # chat filler around the topic ("any new work on"): ranks, never required
+    topic: str = ""  # with `soft`: the rest as typed ("KV cache compression")
+
+    @property
+    def dropped(self) -> str:
+        """The left-out chat words as typed, e.g. "any new work on" (empty when none)."""
+        return " ".join(t.raw or t.text for t in self.soft)
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -175,7 +201,14 @@ def _parse(text: str) -> ParsedQuery:
     if len(raw) <= 200 and _SIMPLE.fullmatch(raw):  # plain words, the common case for topics: skip the lexer
         parts = raw.split(" ")
         if len(parts) <= MAX_TERMS and not _OPERATORS.intersection(parts):
-            return ParsedQuery(text=raw, groups=tuple((Term(words_of(w), raw=w.lower()),) for w in parts))
+            groups = [[Term(words_of(w), raw=w.lower())] for w in parts]
+            if parts[0].lower() in _FILLER or parts[-1].lower() in _TRAIL:
+                lead, end = _chat(groups)
+                if end - lead < len(groups):
+                    soft = tuple(g[0] for g in groups[:lead] + groups[end:])
+                    return ParsedQuery(text=raw, groups=tuple(tuple(g) for g in groups[lead:end]), soft=soft,
+                                       topic=" ".join(parts[lead:end]))
+            return ParsedQuery(text=raw, groups=tuple(tuple(g) for g in groups))
     notes: list[str] = []
     raw = raw.replace("\x00", " ")
     if len(raw) > MAX_CHARS:
@@ -188,23 +221,29 @@ def _parse(text: str) -> ParsedQuery:
     sort = "relevance"
     errors: list[str] = []
     negate = False
+    operators = False  # any operator at all: the text is a query, taken as written (no chat filler dropped)
     pending_or = False
     last_positive = False  # OR joins only two positive terms: `-a OR b` is just `-a b`
     for kind, value in _lex(raw):
         if kind == "neg":
-            negate = True
+            negate = operators = True
             continue
+        if kind == "phrase" and words_of(value):
+            operators = True
         if kind == "word":
             if value == "OR" or value == "|":
                 pending_or = last_positive and not negate
+                operators = True
                 continue
             if value in ("AND", "&&", "+"):
+                operators = True
                 continue
             if value == "NOT":
-                negate = True
+                negate = operators = True
                 continue
             key, sep, val = value.partition(":")
             k = key.lower()
+            operators = operators or (bool(sep) and k in _FIELDS)
             if sep and k in ("author", "authors", "by"):
                 name = words_of(val.replace("\x00", " "))
                 if name:
@@ -246,6 +285,14 @@ def _parse(text: str) -> ParsedQuery:
         groups = groups[:MAX_TERMS]
         notes.append(f"Only the first {MAX_TERMS} search terms were used.")
     excludes, authors = excludes[:MAX_TERMS], authors[:MAX_TERMS]
+    soft: tuple[Term, ...] = ()
+    topic = ""
+    if not operators and groups:
+        lead, end = _chat(groups)
+        if end - lead < len(groups):
+            soft = tuple(g[0] for g in groups[:lead] + groups[end:])
+            topic = _topic_text(raw, lead, len(groups) - end)
+            groups = groups[lead:end]
     error = errors[0] if errors else None
     if error is None and not groups and not authors:
         if excludes:
@@ -264,4 +311,43 @@ def _parse(text: str) -> ParsedQuery:
         sort=sort,
         error=error,
         notes=tuple(notes),
+        soft=soft,
+        topic=topic,
     )
+
+
+def _topic_text(raw: str, lead: int, trail: int) -> str:
+    """The text without its first `lead` and last `trail` words (tokens without a word, like "?", do not count)."""
+    toks = raw.split()
+    while toks and (lead or not words_of(toks[0])):
+        lead -= 1 if words_of(toks[0]) else 0
+        toks.pop(0)
+    while toks and (trail or not words_of(toks[-1])):
+        trail -= 1 if words_of(toks[-1]) else 0
+        toks.pop()
+    return " ".join(toks).strip("?!.,;:")
+
+
+_FIELDS = {"author", "authors", "by", "since", "sort", "order"}
+
+
+def _filler(group: list[Term], words: frozenset) -> bool:
+    if len(group) != 1 or group[0].quoted:
+        return False
+    t = group[0]
+    return bool(_CHATTY.fullmatch(t.raw or t.text)) and all(w in words for w in t.words)
+
+
+def _chat(groups: list[list[Term]]) -> tuple[int, int]:
+    """The topic's groups[lead:end] without the chat filler before and after it ("any new work on | kv cache
+    compression", "rlhf | papers please"): dropped only when that filler holds a marker and a topic remains."""
+    lead = 0
+    while lead < len(groups) and _filler(groups[lead], _FILLER):
+        lead += 1
+    end = len(groups)
+    while end > lead and _filler(groups[end - 1], _TRAIL):
+        end -= 1
+    dropped = groups[:lead] + groups[end:]
+    if lead >= end or not any(w in _MARKERS for g in dropped for w in g[0].words):
+        return 0, len(groups)
+    return lead, end

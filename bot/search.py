@@ -30,6 +30,7 @@ DEEP_POOL = 200  # later pages (up to 200 results) from a second one
 RELAX_CAP = 3000  # an "all terms but one" subset matching more than this is too generic to help
 FIRST_AUTHOR = 0.3  # bonus for a query naming the first author ("Vaswani attention")
 SURFACE = 0.4  # bonus share for title words exactly as typed ("layered" over "multi-layer")
+SOFT = 0.3  # weight of a left-out chat word found in the title ("what's new in RLHF": "what", "new")
 # notes that mark results `match_window` would not give (it never widens a topic: a follow must stay precise)
 WIDENED = "Nothing matched as typed, so similar words were searched too."
 RELAXED = "No paper matches every word; these match all but one."
@@ -116,6 +117,8 @@ class Searcher:
             hits = hits[offset : offset + limit]
         if plan.corrections:
             notes.insert(0, "Also searched for: " + ", ".join(f"{b} (for {a})" for a, b in plan.corrections) + ".")
+        if parsed.soft:
+            notes.insert(0, f"Searched for: {parsed.topic} (left out: {parsed.dropped}).")
         return SearchResult(query=parsed.text, hits=tuple(hits), total=total, note=" ".join(notes) or None)
 
     def _papers(self, pks: list[int]) -> list[tuple[int, Paper]]:
@@ -172,8 +175,10 @@ class Searcher:
         if plan.groups and not plan.excludes and not plan.authors:
             # titles that are, or start with, the query words (exact titles, "Name: ..." titles)
             best = max((s for _, s in rows), default=0.0)
-            raw = plan.parsed.text.strip()
+            raw = plan.parsed.topic or plan.parsed.text.strip()
             rows += [(pk, best) for pk in self.repo.title_prefix(_qnorm(plan), 20, bound, raw=raw)]
+            if plan.parsed.soft:  # "What Matters in Transformers": the chat words may be the title's own
+                rows += [(pk, best) for pk in self.repo.title_prefix(_qnorm(plan, full=True), 5, bound)]
         cands = self._rank(plan, rows, {}, now)
         hits = self._final(plan, cands, need, need)
         if plan.deferred and not full and len(hits) < need and len(rows) >= pool:
@@ -205,7 +210,8 @@ class Searcher:
             fts[pk] = max(sc, fts.get(pk, sc))
         top = max(fts.values(), default=0.0) or 1.0
         qnorm = _qnorm(plan)
-        raw = plan.parsed.text.strip()
+        full = _qnorm(plan, full=True) if plan.parsed.soft else ""
+        raw = plan.parsed.topic or plan.parsed.text.strip()
         qstems = {s for g in plan.groups for a in g.alts for s in a.stems}
         total_idf = sum(g.idf for g in plan.groups) or 1.0
         out = []
@@ -228,10 +234,13 @@ class Searcher:
                     lead = any(set(a.stems) <= first for a in g.alts)
                     aw += g.idf * (1.0 if lead else 0.6)
                     s_first = FIRST_AUTHOR if lead else 0.0
+            for g in plan.soft:
+                if contains(c.title, g.alts[0].stems, c.tset):
+                    tw += SOFT * g.idf
             s = 3.0 * cover.get(pk, 1.0) + s_first
             s += (2.0 * tw + 1.0 * aw + SURFACE * sw) / total_idf
             s += 1.0 * fts[pk] / top
-            if qnorm and ntitle == qnorm:
+            if qnorm and (ntitle == qnorm or ntitle == full):
                 s += 2.0
             elif qnorm and ":" in p.title and normalize_title(p.title.split(":", 1)[0]) == qnorm:
                 s += 1.0 + (0.5 if p.title.split(":", 1)[0].strip() == raw else 0.0)  # "Name:" as written
@@ -303,8 +312,11 @@ def _prefetch(repo, texts: Sequence[str]) -> None:
     stems_for(repo, list(set(words_of(" ".join(t for t in texts if t)))))
 
 
-def _qnorm(plan: Plan) -> str:
-    """The query's words in order, normalized like titles (for exact-title and "Name:" comparisons)."""
+def _qnorm(plan: Plan, full: bool = False) -> str:
+    """The query's words in order, normalized like titles (for exact-title and "Name:" comparisons); `full`: with
+    the left-out chat words ("What Matters in Transformers" is still an exact title)."""
+    if full:
+        return " ".join(words_of(plan.parsed.text))
     return " ".join(w for g in plan.parsed.groups for w in g[0].words)
 
 

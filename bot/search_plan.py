@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.acronyms import AcronymIndex, Miner
 from bot.query import ParsedQuery, Term, words_of
 
 TYPO_MIN_LEN = 4
@@ -22,6 +23,7 @@ COMMON_FRAC = 0.25  # a word in more than this share of papers is checked in Pyt
 LEXICON_TTL = 300.0  # seconds before a changed big index is re-read (small stores: re-read on every change)
 FIX_WEIGHT = 0.85  # a corrected word counts a little less than a word the user typed
 AUGMENT_WEIGHT = 0.6
+ACRONYM_WEIGHT = 0.9  # "rlhf" <-> "reinforcement learning from human feedback": the corpus says they are the same
 
 
 class Lexicon:
@@ -46,6 +48,7 @@ class Lexicon:
         for w in self.surface:
             self.first[(len(w), w[0])].append(w)
             self.second[(len(w), w[1])].append(w)
+        self.acronyms = AcronymIndex(_mine(repo).table(), lambda ws: stems_for(repo, ws), self.df)
 
     def idf(self, stem: str) -> float:
         got = self._idf.get(stem)
@@ -79,6 +82,15 @@ class Lexicon:
             return []
         best = ranked[0][1]
         return [(w, self.surface[w]) for w, s in ranked[:MAX_SUGGESTIONS] if s >= best - 6.0]
+
+
+def _mine(repo) -> Miner:
+    """The acronym definitions of every paper: mined once per store, then only the papers added since."""
+    miner = repo.cache.get("acronym_miner")
+    if miner is None or miner.upto > repo.max_pk():  # first time, or the papers were replaced
+        miner = repo.cache["acronym_miner"] = Miner()
+    miner.feed(repo.texts_after(miner.upto))
+    return miner
 
 
 def _signature(repo) -> tuple:
@@ -145,6 +157,7 @@ class Plan:
     excludes: list[Alt] = field(default_factory=list)
     authors: list[Alt] = field(default_factory=list)
     corrections: list[tuple[str, str]] = field(default_factory=list)
+    soft: list[Group] = field(default_factory=list)  # chat filler (parsed.soft): a ranking bonus, never required
 
     @property
     def empty(self) -> bool:
@@ -162,7 +175,7 @@ def make_plan(parsed: ParsedQuery, repo, lex: Optional[Lexicon], correct: bool =
               augment: bool = False) -> Plan:
     """Resolve terms to stems; replace words the index lacks by close title words (and, with `augment`, add
     frequent look-alikes to rare words: used only when the query found nothing)."""
-    terms = [t for g in parsed.groups for t in g] + list(parsed.excludes) + list(parsed.authors)
+    terms = [t for g in parsed.groups for t in g] + list(parsed.excludes) + list(parsed.authors) + list(parsed.soft)
     stems = stems_for(repo, [w for t in terms for w in t.words])
 
     def alt(term: Term) -> Optional[Alt]:
@@ -171,11 +184,13 @@ def make_plan(parsed: ParsedQuery, repo, lex: Optional[Lexicon], correct: bool =
 
     plan = Plan(parsed)
     memo = lex._groups if lex is not None and correct else {}
+    plain: list[Optional[str]] = []  # per plan group: the stem of a lone unquoted word (acronym phrases are runs)
     for g in parsed.groups:
         key = (g, tuple(t.raw for t in g), augment)  # raw: the label shown differs ("JRT-RNN" vs "jrt rnn")
         if key in memo:  # topics share words: resolve each distinct term once per lexicon
             group, fixes = memo[key]
             plan.groups.append(group)
+            plain.append(_plain(g, group))
             plan.corrections += fixes
             continue
         before = len(plan.corrections)
@@ -195,16 +210,52 @@ def make_plan(parsed: ParsedQuery, repo, lex: Optional[Lexicon], correct: bool =
                     if fa.stems and all(x.stems != fa.stems for x in alts):
                         alts.append(fa)
                 plan.corrections.append((term.text, fixes[0][0]))
+            elif lex is not None and not term.quoted and len(a.stems) == 1:
+                for x in lex.acronyms.expansions(a.stems[0]):  # "rlhf": the phrase the corpus defines it by
+                    if all(y.stems != x.stems for y in alts):
+                        alts.append(Alt(x.text, x.stems, ACRONYM_WEIGHT))
         if alts:
             known = [a for a in alts if lex is None or any(lex.df.get(st, 0) for st in a.stems)]
             idf = max(_alt_idf(a, lex) for a in (known or alts))
             common = lex is not None and all(all(lex.common(s) for s in a.stems) for a in alts)
             plan.groups.append(Group(alts, idf, common))
+            plain.append(_plain(g, plan.groups[-1]))
             if len(memo) < 100_000:
                 memo[key] = (plan.groups[-1], plan.corrections[before:])
+    if lex is not None and lex.acronyms.longest:
+        _join_expansions(plan, plain, lex)
+    plan.soft = [Group([a], _alt_idf(a, lex)) for a in map(alt, parsed.soft) if a]
     plan.excludes = [a for a in map(alt, parsed.excludes) if a]
     plan.authors = [a for a in map(alt, parsed.authors) if a]
     return plan
+
+
+def _plain(g: tuple[Term, ...], group: Group) -> Optional[str]:
+    a = group.alts[0]
+    if len(g) != 1 or g[0].quoted or len(g[0].words) != 1 or len(a.stems) != 1 or a.original:
+        return None
+    return a.stems[0]
+
+
+def _join_expansions(plan: Plan, plain: list[Optional[str]], lex: Lexicon) -> None:
+    """Words that spell an expansion the corpus defines ("reinforcement learning from human feedback") become one
+    group: that phrase, or its acronym ("rlhf")."""
+    i = 0
+    while i < len(plan.groups) - 1:
+        for n in range(min(lex.acronyms.longest, len(plan.groups) - i), 1, -1):
+            run = plain[i : i + n]
+            acr = None if None in run else lex.acronyms.acronym(tuple(run))
+            if acr is None:
+                continue
+            parts = plan.groups[i : i + n]
+            text = " ".join(p.alts[0].text for p in parts)
+            label = " ".join(p.alts[0].shown for p in parts)
+            group = Group([Alt(text, tuple(run), label=label), Alt(acr.text, acr.stems, ACRONYM_WEIGHT)],
+                          idf=sum(p.idf for p in parts), common=False)
+            plan.groups[i : i + n] = [group]
+            plain[i : i + n] = [None]
+            break
+        i += 1
 
 
 def _fixes(term: Term, a: Alt, lex: Lexicon, augment: bool) -> list[tuple[str, int]]:

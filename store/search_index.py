@@ -54,6 +54,10 @@ class SearchRepo:
         for (title,) in self.db.execute("SELECT norm_title FROM papers"):
             yield title
 
+    def texts_after(self, pk: int) -> Iterable[tuple[int, str, str]]:
+        """(pk, title, abstract) of the papers after `pk`, in pk order: what acronym mining reads (incrementally)."""
+        yield from self.db.execute("SELECT pk, title, coalesce(abstract, '') FROM papers WHERE pk > ? ORDER BY pk", [pk])
+
     # --- stemming ----------------------------------------------------------------------------------------------
     def stem(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
         """Each text -> its tokens as FTS5 indexes them (lowercased, diacritics removed, porter-stemmed)."""
