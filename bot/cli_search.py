@@ -7,6 +7,7 @@ import sys
 import click
 
 from bot.cli import Context, cli
+from bot.render import short_authors
 
 
 def _result_json(query: str, result) -> dict:
@@ -39,6 +40,7 @@ def _result_json(query: str, result) -> dict:
 @click.pass_obj
 def search(obj: Context, limit: int, as_json: bool, from_stdin: bool, query: tuple[str, ...]) -> None:
     """Search papers: words, "phrases", -exclusions, a OR b, author:Name, since:7d, sort:new|top."""
+    from bot.models import SearchResult
     from bot.search import Searcher
 
     if from_stdin and query:
@@ -47,11 +49,13 @@ def search(obj: Context, limit: int, as_json: bool, from_stdin: bool, query: tup
         raise click.UsageError('give a QUERY, e.g. paperwire search "flash attention"')
     searcher = Searcher(obj.store)
     if from_stdin:
+        # every input line gets exactly one answer (blank ones too), so output lines zip with input lines
         for line in sys.stdin:
             text = line.rstrip("\r\n")
-            if not text.strip():
-                continue
-            result = searcher.search(text, limit=limit)
+            try:
+                result = searcher.search(text, limit=limit)
+            except Exception:  # one bad line must not end the batch or shift the lines after it
+                result = SearchResult(query=text, error="Sorry, this query could not be searched.")
             if as_json:
                 click.echo(json.dumps(_result_json(text, result), ensure_ascii=False))
             else:
@@ -80,5 +84,8 @@ def _print_human(text: str, result) -> None:
         p = h.paper
         meta = " · ".join(x for x in (p.arxiv_id or "", p.published or "", f"▲{p.upvotes}" if p.upvotes else "") if x)
         click.echo(f"{i:2}. {p.title}")
+        if p.authors:
+            click.echo(f"    {short_authors(p.authors)}")
         click.echo(f"    {meta}  [{', '.join(h.matched)}]")
+        click.echo(f"    {p.url}")
     click.echo(f"({result.total}{'+' if result.total > 3000 else ''} matching)")

@@ -36,6 +36,15 @@ def test_human_output(db):
     assert "Just read twice" in r.output and "[jrt-rnn]" in r.output
 
 
+def test_human_output_has_the_link_and_first_authors(db):
+    r = run(db, "--limit", "1", "diffusion game engines")
+    assert r.exit_code == 0
+    lines = r.output.splitlines()
+    assert lines[0] == " 1. Diffusion Models Are Real-Time Game Engines"
+    assert lines[1].strip() == "Dani Valevski, Yaniv Leviathan, Moab Arar et al."
+    assert lines[3].strip() == "https://huggingface.co/papers/2408.14837"
+
+
 def test_json_one_query(db):
     r = run(db, "--json", "MKOR")
     out = json.loads(r.output)
@@ -50,13 +59,24 @@ def test_json_stdin_one_object_per_line(db):
             input='diffusion game engines\n\n"unbalanced\n-medical\nShah cataract\n')
     assert r.exit_code == 0
     lines = [json.loads(x) for x in r.output.splitlines()]
-    assert [x["query"] for x in lines] == ["diffusion game engines", '"unbalanced', "-medical", "Shah cataract"]
+    assert [x["query"] for x in lines] == ["diffusion game engines", "", '"unbalanced', "-medical", "Shah cataract"]
     assert lines[0]["results"][0]["arxiv_id"] == "2408.14837" and lines[0]["results"][0]["upvotes"] == 61
     assert lines[0]["results"][0]["published"] == "2024-08-27"
-    assert lines[1]["results"] == []
-    assert lines[2]["results"] == [] and "exclusions" in lines[2]["error"]
-    assert lines[3]["results"][0]["title"].startswith("StepAL")
+    assert lines[1]["results"] == [] and lines[1]["error"].startswith("Type some words")  # blank: answered too
+    assert lines[2]["results"] == []
+    assert lines[3]["results"] == [] and "exclusions" in lines[3]["error"]
+    assert lines[4]["results"][0]["title"].startswith("StepAL")
     assert all(len(x["results"]) <= 3 for x in lines)
+
+
+def test_json_stdin_output_lines_zip_with_input_lines(db):
+    queries = ["mamba", "", "   ", "\t", "JRT-RNN", "", "what's new in diffusion?", "\x00", ""]
+    r = run(db, "--json", "--stdin", input="\r\n".join(queries) + "\n")
+    assert r.exit_code == 0
+    lines = [json.loads(x) for x in r.output.splitlines()]
+    assert [x["query"] for x in lines] == queries
+    for q, out in zip(queries, lines):
+        assert ("error" in out) == (not q.strip(" \t\x00")), q
 
 
 def test_bad_query_is_a_message_not_a_traceback(db):
