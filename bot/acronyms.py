@@ -91,11 +91,23 @@ class Miner:
     upto: int = 0
     counts: dict = field(default_factory=lambda: defaultdict(Counter))
 
-    def feed(self, rows: Iterable[tuple[int, str, str]]) -> None:
+    @classmethod
+    def from_counts(cls, rows: Iterable[tuple[str, str, int]], upto: int) -> "Miner":
+        """From stored (acronym, expansion words space-joined, papers) counts."""
+        m = cls(upto=upto)
+        for key, lf, n in rows:
+            m.counts[key][tuple(lf.split())] += n
+        return m
+
+    def feed(self, rows: Iterable[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+        """Mine these (pk, title, abstract); returns the new (pk, acronym, expansion) definitions (to store)."""
+        new = []
         for pk, title, abstract in rows:
             for key, lf in definitions(title) | definitions(abstract):
                 self.counts[key][lf] += 1
+                new.append((pk, key, " ".join(lf)))
             self.upto = max(self.upto, pk)
+        return new
 
     def table(self) -> dict[str, list[tuple[tuple[str, ...], int, int]]]:
         """acronym key -> [(expansion words, papers, all definitions of the acronym)], most used first."""

@@ -197,18 +197,24 @@ class Commands:
         parsed = parse(text)
         if parsed.error:
             return err(parsed.error)
+        typed, (text, said) = text, self.core.searcher.topic_form(text)  # "difusion" is saved as "diffusion"
+        parsed = parse(text)
+        said = f" (I {said})" if said else ""
         # the first digest covers papers first seen after this second (not the ones loaded in the same second)
         since = dg.iso(self.core.clock() + timedelta(seconds=1))
-        status, topic = self.store.chats.add_topic(chat.platform, chat.chat_id, text[:500], parsed.canonical(),
-                                                   now=self.now_iso(), max_topics=MAX_TOPICS, since=since)
+        old = next((t for t in self.store.chats.topics(chat.platform, chat.chat_id)  # saved before corrections
+                    if parse(self.core.searcher.topic_form(t["query"])[0]).canonical() == parsed.canonical()), None)
+        status, topic = ("duplicate", old) if old else self.store.chats.add_topic(
+            chat.platform, chat.chat_id, text[:500], parsed.canonical(), now=self.now_iso(), max_topics=MAX_TOPICS,
+            since=since)
         if status == "duplicate":
-            same = "" if topic["query"] == text else " (the same topic, written differently)"
+            same = "" if topic["query"] == typed else " (the same topic, written differently)"
             return Reply(text=f"You already follow {q(topic['query'])}{same}{self.where(msg, chat)}. See /topics.")
         if status == "full":
             return err(f"You follow {MAX_TOPICS} topics{self.where(msg, chat)}, the most I keep. /unfollow one first.")
         now = self.core.clock()
         n, hits, period = self.core.follow_preview(text, now)  # the digests' own engine and freshness rule
-        head = (f"Following {q(text)}{self.where(msg, chat)}. {period[0].upper() + period[1:]} it would have matched "
+        head = (f"Following {q(text)}{said}{self.where(msg, chat)}. {period[0].upper() + period[1:]} it would have matched "
                 f"{n} paper{'s' if n != 1 else ''}" + (f"; the top {min(3, len(hits))}:" if hits else "."))
         fresh = self.store.chats.get(chat.platform, chat.chat_id) or chat
         when = dg.next_run(fresh.tz, fresh.digest_time, now).astimezone(dg.zone(fresh.tz))
@@ -236,8 +242,10 @@ class Commands:
                 return err(f"There is no topic number {n}; pick 1-{len(topics)} (see /topics).")
             topic = topics[n - 1]
         else:
-            canonical = parse(text).canonical()
-            found = [t for t in topics if t["canonical"] == canonical or t["query"].lower() == text.lower()]
+            form = self.core.searcher.topic_form
+            want = {parse(text).canonical(), parse(form(text)[0]).canonical()}  # /unfollow difusion too
+            found = ([t for t in topics if t["canonical"] in want or t["query"].lower() == text.lower()]
+                     or [t for t in topics if parse(form(t["query"])[0]).canonical() in want])
             if not found:
                 return err(f"You don't follow {q(text)}{self.where(msg, chat)}. /topics lists what you follow.")
             topic = found[0]

@@ -14,6 +14,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime, timezone
 from typing import Optional, Sequence
 
@@ -282,6 +283,31 @@ class Searcher:
                 match_expr(plan, full=True), match_expr(plan, full=True, columns="title"), parsed.since_date(),
                 tuple(dict.fromkeys([a.shown for g in plan.groups for a in g.alts] + [a.shown for a in plan.authors])))
         return plans[topic]
+
+    # ---- topics ----------------------------------------------------------------------------------------------
+    def topic_form(self, text: str) -> tuple[str, Optional[str]]:
+        """How a followed topic is stored, and what to tell the user about it: a misspelled word the index does not
+        know is saved corrected ("difusion" -> "diffusion", so the two are one topic), and a chat question keeps its
+        topic only ("papers about RLHF" -> "RLHF"). Quoted words and words with digits (model names) stay as typed."""
+        parsed = parse(text)
+        if parsed.error:
+            return text, None
+        plan = make_plan(parsed, self.repo, lexicon(self.repo))
+        fixes = {a: b for a, b in plan.corrections if not any(ch.isdigit() for ch in a)}
+        toks = (parsed.topic or text).split()
+        changed = []
+        for i, tok in enumerate(toks):
+            ws = words_of(tok)
+            if len(ws) == 1 and ws[0] in fixes and not tok.startswith(("-", '"')) and ":" not in tok:
+                toks[i] = re.sub(re.escape(ws[0]), fixes[ws[0]], tok, count=1, flags=re.IGNORECASE)
+                changed.append(f"{fixes[ws[0]]} for {tok}")
+        stored = " ".join(toks)
+        said = []
+        if parsed.soft:
+            said.append(f"left out: {parsed.dropped}")
+        if changed:
+            said.append("corrected: " + ", ".join(changed) + '; put a word in "quotes" to keep it as typed')
+        return stored, ("; ".join(said) if said else None)
 
     def match_window(self, topics: Sequence[str], lo: int, hi: int) -> dict[str, tuple[list[int], set[int]]]:
         """topic -> (pks of the papers with lo < pk <= hi that match it, ascending; those matching in the title).

@@ -85,11 +85,17 @@ class Lexicon:
 
 
 def _mine(repo) -> Miner:
-    """The acronym definitions of every paper: mined once per store, then only the papers added since."""
+    """The acronym definitions of every paper: mined once per database (stored), then only papers added since."""
     miner = repo.cache.get("acronym_miner")
-    if miner is None or miner.upto > repo.max_pk():  # first time, or the papers were replaced
+    if miner is None:  # first time in this process: what earlier runs mined
+        miner = repo.cache["acronym_miner"] = Miner.from_counts(repo.acronym_counts(), repo.acronyms_mined_upto())
+    reset = miner.upto > repo.max_pk()  # the papers were replaced
+    if reset:
         miner = repo.cache["acronym_miner"] = Miner()
-    miner.feed(repo.texts_after(miner.upto))
+    before = miner.upto
+    new = miner.feed(repo.texts_after(before))
+    if miner.upto != before or reset:
+        repo.save_acronyms(new, miner.upto, reset=reset)
     return miner
 
 

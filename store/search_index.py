@@ -6,6 +6,7 @@ exactly the stems that FTS5 indexes. `window_rowids` answers a topic for a rowid
 """
 from __future__ import annotations
 
+import sqlite3
 from typing import Iterable, Optional, Sequence
 
 from sqlite_utils.migrations import Migrations
@@ -13,6 +14,15 @@ from sqlite_utils.migrations import Migrations
 from store.db import register
 
 migrations = register(Migrations("search"))
+
+
+@migrations()
+def m001_acronym_definitions(db):
+    """Acronym definitions mined from each paper (bot/acronyms.py): a restart reads them instead of mining 80k
+    abstracts again. `acronym_mined.upto` is the last paper pk mined (papers with no definition leave no row)."""
+    db.execute("CREATE TABLE IF NOT EXISTS acronym_defs (pk INTEGER NOT NULL, acronym TEXT NOT NULL, "
+               "expansion TEXT NOT NULL, PRIMARY KEY (pk, acronym, expansion)) WITHOUT ROWID")
+    db.execute("CREATE TABLE IF NOT EXISTS acronym_mined (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL)")
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 # bm25 column weights: title, abstract, authors. A known item is named by its title.
@@ -54,9 +64,34 @@ class SearchRepo:
         for (title,) in self.db.execute("SELECT norm_title FROM papers"):
             yield title
 
+    # --- acronyms (mined by bot/acronyms.py, read by the lexicon) ---------------------------------------------
     def texts_after(self, pk: int) -> Iterable[tuple[int, str, str]]:
         """(pk, title, abstract) of the papers after `pk`, in pk order: what acronym mining reads (incrementally)."""
         yield from self.db.execute("SELECT pk, title, coalesce(abstract, '') FROM papers WHERE pk > ? ORDER BY pk", [pk])
+
+    def acronyms_mined_upto(self) -> int:
+        row = self.db.execute("SELECT upto FROM acronym_mined WHERE id = 1").fetchone()
+        return row[0] if row else 0
+
+    def save_acronyms(self, rows: Sequence[tuple[int, str, str]], upto: int, reset: bool = False) -> bool:
+        """Add (pk, acronym, expansion) definitions mined up to paper `upto`; `reset` first forgets all of them.
+        False when the database is busy or read-only: the caller keeps its definitions in memory only."""
+        try:
+            with self.db.conn:
+                if reset:
+                    self.db.execute("DELETE FROM acronym_defs")
+                self.db.conn.executemany("INSERT OR IGNORE INTO acronym_defs (pk, acronym, expansion) VALUES (?,?,?)",
+                                         rows)
+                self.db.execute("INSERT INTO acronym_mined (id, upto) VALUES (1, ?) "
+                                "ON CONFLICT(id) DO UPDATE SET upto = excluded.upto", [upto])
+            return True
+        except sqlite3.OperationalError:
+            return False
+
+    def acronym_counts(self) -> list[tuple[str, str, int]]:
+        """(acronym, expansion, papers defining it that way)."""
+        return self.db.execute(
+            "SELECT acronym, expansion, count(*) FROM acronym_defs GROUP BY acronym, expansion").fetchall()
 
     # --- stemming ----------------------------------------------------------------------------------------------
     def stem(self, texts: Sequence[str]) -> list[tuple[str, ...]]:

@@ -182,3 +182,18 @@ def test_new_papers_bring_new_acronyms(store):
                                          abstract="Quantum lattice exchange (QLX) is fast.") for i in range(1, 4)]
                              + [Paper.make("Faster quantum lattice exchange", "2603.00009", abstract="Speed.")])
     assert "2603.00009" in ids(s.search("qlx", now=NOW))
+
+
+def test_mined_definitions_are_stored_and_reused(tmp_path):
+    from store import Store
+
+    path = tmp_path / "x.db"
+    s1 = Store(path)
+    s1.papers.upsert_many(_rlhf_papers())
+    assert "2601.00011" in ids(Searcher(s1).search("rlhf", limit=50, now=NOW))
+    assert s1.search.acronyms_mined_upto() == s1.search.max_pk()
+    s1.close()
+    s2 = Store(path)
+    s2.search.texts_after = lambda pk: iter(()) if pk else (_ for _ in ()).throw(AssertionError("mined again"))
+    assert "2601.00011" in ids(Searcher(s2).search("rlhf", limit=50, now=NOW))
+    s2.close()
