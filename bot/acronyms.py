@@ -124,6 +124,12 @@ class Miner:
 
 
 MIN_RATIO = 0.1  # definitions per paper holding the word: below this the word is mostly something else ("it", "at")
+MAX_SHARE = 0.05  # an acronym in more papers than this ("llm": 29%) is everywhere already; its phrase costs more
+# than it finds (a phrase of common words is slow in FTS5), so it is not expanded
+# nor to an expansion of only common words ("language models" for "lm"; "fine tuning" for "ft"), nor one holding a
+# word nearly every paper has ("of", "in", "models"): FTS5's bm25 scans every match of a phrase, and that is slow
+MAX_PHRASE_SHARE = 0.2
+MAX_WORD_SHARE = 0.6
 MIN_STEMS = 2
 
 
@@ -136,7 +142,7 @@ class Expansion:
 class AcronymIndex:
     """Acronym stem <-> expansion stems, from a Miner's table; `stem` maps words to FTS5 stems (one batch)."""
 
-    def __init__(self, table: dict, stem, df: dict[str, int]):
+    def __init__(self, table: dict, stem, df: dict[str, int], papers: int):
         words = {w for key, exps in table.items() for w in (key, *(x for lf, _, _ in exps for x in lf))}
         st = stem(list(words))
         merged: dict[str, dict] = defaultdict(lambda: {"defs": 0, "exp": Counter(), "text": {}, "short": Counter()})
@@ -156,10 +162,12 @@ class AcronymIndex:
         self.forward: dict[str, list[Expansion]] = {}
         self.reverse: dict[tuple[str, ...], Expansion] = {}
         for acr, m in merged.items():
-            if m["defs"] < MIN_RATIO * df.get(acr, 0):
+            if m["defs"] < MIN_RATIO * df.get(acr, 0) or df.get(acr, 0) > MAX_SHARE * papers:
                 continue
             exps = [(es, n) for es, n in m["exp"].most_common(MAX_EXPANSIONS)
-                    if len(es) >= MIN_STEMS and n >= MIN_PAPERS and n >= MIN_SHARE * m["defs"] and acr not in es]
+                    if len(es) >= MIN_STEMS and n >= MIN_PAPERS and n >= MIN_SHARE * m["defs"] and acr not in es
+                    and min(df.get(s, 0) for s in es) <= MAX_PHRASE_SHARE * papers
+                    and max(df.get(s, 0) for s in es) <= MAX_WORD_SHARE * papers]
             if not exps:
                 continue
             self.forward[acr] = [Expansion(m["text"][es][0], es) for es, _ in exps]

@@ -31,6 +31,7 @@ DEEP_POOL = 200  # later pages (up to 200 results) from a second one
 RELAX_CAP = 3000  # an "all terms but one" subset matching more than this is too generic to help
 FIRST_AUTHOR = 0.3  # bonus for a query naming the first author ("Vaswani attention")
 SURFACE = 0.4  # bonus share for title words exactly as typed ("layered" over "multi-layer")
+TOPIC_FIX_MIN_PAPERS = 1000  # a followed topic is saved corrected only against an index at least this big
 SOFT = 0.3  # weight of a left-out chat word found in the title ("what's new in RLHF": "what", "new")
 # notes that mark results `match_window` would not give (it never widens a topic: a follow must stay precise)
 WIDENED = "Nothing matched as typed, so similar words were searched too."
@@ -292,8 +293,11 @@ class Searcher:
         parsed = parse(text)
         if parsed.error:
             return text, None
-        plan = make_plan(parsed, self.repo, lexicon(self.repo))
-        fixes = {a: b for a, b in plan.corrections if not any(ch.isdigit() for ch in a)}
+        lex = lexicon(self.repo)
+        plan = make_plan(parsed, self.repo, lex)
+        # a small index knows too few words to call one misspelled ("qubit" is not "quit"): then keep the text
+        fixes = {a: b for a, b in plan.corrections if not any(ch.isdigit() for ch in a)
+                 and lex.n >= TOPIC_FIX_MIN_PAPERS and lex.surface.get(b, 0) >= 3}
         toks = (parsed.topic or text).split()
         changed = []
         for i, tok in enumerate(toks):

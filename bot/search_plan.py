@@ -48,7 +48,7 @@ class Lexicon:
         for w in self.surface:
             self.first[(len(w), w[0])].append(w)
             self.second[(len(w), w[1])].append(w)
-        self.acronyms = AcronymIndex(_mine(repo).table(), lambda ws: stems_for(repo, ws), self.df)
+        self.acronyms = AcronymIndex(_mine(repo).table(), lambda ws: stems_for(repo, ws), self.df, self.n)
 
     def idf(self, stem: str) -> float:
         got = self._idf.get(stem)

@@ -8,13 +8,21 @@ from bot.core import Core
 from bot.models import Message, Paper
 
 
+TITLES = ["Diffusion models for video", "Latent diffusion at scale", "Mamba: linear-time models",
+          "Qwen3 technical report", "Segmenting cataract surgery videos", "Diffusion policies", "Quit smoking apps"]
+
+
+def papers(filler: int):
+    """The titles above, plus `filler` older papers: corrections need an index big enough to know its words."""
+    return [Paper.make(t, f"2603.{i:05d}", abstract=f"We study {t.lower()}.", published="2026-03-09")
+            for i, t in enumerate(TITLES, 1)] + [
+        Paper.make(f"Survey {i} of {w} methods", f"2501.{i:05d}", abstract="An older survey.", published="2025-01-01")
+        for i, w in zip(range(filler), ["diffusion", "quit", "video", "latent"] * 250)]
+
+
 @pytest.fixture
 def core(store, clock):  # clock: 2026-03-11T06:00Z
-    store.papers.upsert_many([
-        Paper.make(t, f"2603.{i:05d}", abstract=f"We study {t.lower()}.", published="2026-03-09")
-        for i, t in enumerate(["Diffusion models for video", "Latent diffusion at scale", "Mamba: linear-time models",
-                               "Qwen3 technical report", "Segmenting cataract surgery videos"], 1)
-    ], now="2026-03-10T00:00:00+00:00")
+    store.papers.upsert_many(papers(1000), now="2026-03-10T00:00:00+00:00")
     return Core(store, clock=clock)
 
 
@@ -30,7 +38,7 @@ async def test_misspelled_topic_is_saved_corrected_and_said(core, store):
     r = await say(core, "/follow difusion -medical")
     assert not r.error
     assert "diffusion -medical" in r.text and "corrected: diffusion for difusion" in r.text
-    assert "would have matched 2 papers" in r.text
+    assert "would have matched 3 papers" in r.text
     assert saved(store) == ["diffusion -medical"]
 
 
@@ -72,3 +80,13 @@ async def test_chat_question_follows_its_topic(core, store):
     assert saved(store) == ["diffusion"]
     r = await say(core, "/follow diffusion")
     assert "already follow" in r.text
+
+
+async def test_a_small_index_corrects_nothing(store, clock):
+    """Topics are for papers to come: against a few papers a new word ("qubit") is not a typo of "quit"."""
+    store.papers.upsert_many(papers(0), now="2026-03-10T00:00:00+00:00")
+    core = Core(store, clock=clock)
+    r = await say(core, "/follow topological qubit")
+    assert "corrected" not in r.text and saved(store) == ["topological qubit"]
+    r = await say(core, "/follow difusion")
+    assert saved(store) == ["topological qubit", "difusion"]
