@@ -130,6 +130,7 @@ MAX_SHARE = 0.05  # an acronym in more papers than this ("llm": 29%) is everywhe
 # word nearly every paper has ("of", "in", "models"): FTS5's bm25 scans every match of a phrase, and that is slow
 MAX_PHRASE_SHARE = 0.2
 MAX_WORD_SHARE = 0.6
+BIG = 5000  # the share limits are about the cost of long doclists: a smaller index has none
 MIN_STEMS = 2
 
 
@@ -159,15 +160,16 @@ class AcronymIndex:
                 best = m["text"].get(es)
                 if best is None or best[1] < n:
                     m["text"][es] = (" ".join(lf), n)
+        cap = papers if papers >= BIG else float("inf")
         self.forward: dict[str, list[Expansion]] = {}
         self.reverse: dict[tuple[str, ...], Expansion] = {}
         for acr, m in merged.items():
-            if m["defs"] < MIN_RATIO * df.get(acr, 0) or df.get(acr, 0) > MAX_SHARE * papers:
+            if m["defs"] < MIN_RATIO * df.get(acr, 0) or df.get(acr, 0) > MAX_SHARE * cap:
                 continue
             exps = [(es, n) for es, n in m["exp"].most_common(MAX_EXPANSIONS)
                     if len(es) >= MIN_STEMS and n >= MIN_PAPERS and n >= MIN_SHARE * m["defs"] and acr not in es
-                    and min(df.get(s, 0) for s in es) <= MAX_PHRASE_SHARE * papers
-                    and max(df.get(s, 0) for s in es) <= MAX_WORD_SHARE * papers]
+                    and min(df.get(s, 0) for s in es) <= MAX_PHRASE_SHARE * cap
+                    and max(df.get(s, 0) for s in es) <= MAX_WORD_SHARE * cap]
             if not exps:
                 continue
             self.forward[acr] = [Expansion(m["text"][es][0], es) for es, _ in exps]
