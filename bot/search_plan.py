@@ -1,6 +1,6 @@
 """From a parsed query to a search plan: stems (through SQLite's tokenizer), idf, typo corrections, FTS5 expressions.
 
-Shared by `Searcher.search` (FTS5 over the whole index) and `Searcher.match_papers` (an in-memory batch), so both
+Shared by `Searcher.search` and the topic matching of digests (`Searcher.topic_exprs` / `match_window`), so both
 resolve a query the same way. The store is duck typed: `store.search` is the SearchRepo.
 """
 from __future__ import annotations

@@ -166,12 +166,15 @@ def test_exact_titles_that_start_like_a_question_still_come_first(store):
 
 def test_follow_matching_uses_the_same_topic(searcher):
     batch = _rlhf_papers()
-    got = searcher.match_papers(["what's new in RLHF?", "rlhf", '"rlhf"'], batch)
-    assert set(got["what's new in RLHF?"]) == set(got["rlhf"])
-    assert {batch[4].id, batch[5].id} <= set(got["rlhf"])
+    topics = ["what's new in RLHF?", "rlhf", '"rlhf"', "reinforcement learning from human feedback"]
+    got = searcher.match_window(topics, 0, searcher.store.papers.committed_seq())
+    byid = searcher.store.papers.by_pks(sorted({pk for pks, _ in got.values() for pk in pks}))
+    got = {t: {byid[pk].id for pk in pks} for t, (pks, _) in got.items()}
+    assert got["what's new in RLHF?"] == got["rlhf"] == got["reinforcement learning from human feedback"]
+    assert {batch[4].id, batch[5].id} <= got["rlhf"]
     assert batch[4].id not in got['"rlhf"']
     exact = searcher.search("rlhf", limit=100, now=NOW, exact=True)
-    assert {h.paper.id for h in exact.hits} & {p.id for p in batch} == set(got["rlhf"])
+    assert {h.paper.id for h in exact.hits} == got["rlhf"]
 
 
 def test_new_papers_bring_new_acronyms(store):
