@@ -37,6 +37,21 @@ def _reader(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queu
         pass
 
 
+def make_deliver(chat_id: str, write):
+    """Print this console chat's digests (and its "#channels"); another console chat's wait for that chat's session."""
+
+    async def deliver(digest: Digest) -> DeliveryResult:
+        if digest.chat.platform != PLATFORM:
+            return DeliveryResult("retry", detail="platform not running in the console")
+        if digest.chat.chat_id != chat_id and not digest.chat.chat_id.startswith("#"):
+            return DeliveryResult("retry", detail="another console chat's digest")
+        text, _ = render(digest.reply)
+        write(f"\n--- {digest.kind} for {digest.chat.chat_id} ({digest.local_date}) ---\n{text}\n---")
+        return DeliveryResult("sent", message_ref=f"console-{digest.claim_id}")
+
+    return deliver
+
+
 async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdin: Optional[TextIO] = None,
                       stdout: Optional[TextIO] = None, stop: Optional[asyncio.Event] = None,
                       scheduler: bool = True) -> None:
@@ -61,12 +76,7 @@ async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdi
         out.write(text + "\n")
         out.flush()
 
-    async def deliver(digest: Digest) -> DeliveryResult:
-        if digest.chat.platform != PLATFORM:
-            return DeliveryResult("retry", detail="platform not running in the console")
-        text, _ = render(digest.reply)
-        write(f"\n--- {digest.kind} for {digest.chat.chat_id} ({digest.local_date}) ---\n{text}\n---")
-        return DeliveryResult("sent", message_ref=f"console-{digest.claim_id}")
+    deliver = make_deliver(chat_id, write)
 
     write(BANNER.format(name=chat_id, tz=chat.tz))
     interactive = bool(getattr(stdin, "isatty", lambda: False)())
@@ -104,7 +114,7 @@ async def run_console(core, chat_id: str = "you", tz: Optional[str] = None, stdi
             if text.isdigit() and pressable:
                 n = int(text)
                 if not 1 <= n <= len(pressable):
-                    write(f"! No button {n}; press 1-{len(pressable)}.")
+                    write(f"! No button {n}; press {'1' if len(pressable) == 1 else f'1-{len(pressable)}'}.")
                     prompt()
                     continue
                 action, text = pressable[n - 1].action, ""

@@ -111,4 +111,6 @@ def timezone(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
     from bot.commands import resolve_zone
 
     name, _ = resolve_zone(rest)
-    return cmds.set_zone(msg, chat, name) if name else EXPIRED
+    from bot.commands_settings import set_zone
+
+    return set_zone(cmds, msg, chat, name) if name else EXPIRED

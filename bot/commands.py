@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import Optional
-from zoneinfo import available_timezones
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, process
 
 from bot import digests as dg
 from bot import registry
 from bot.registry import command
 from bot.models import Button, Card, Chat, Message, Reply
 from bot.render import truncate
+from bot.timezones import resolve_zone  # noqa: F401 - the console and older imports use it from here
 
 log = logging.getLogger(__name__)
 
@@ -47,28 +47,20 @@ def q(text: str) -> str:
     return "“" + truncate(text, 120) + "”"
 
 
-_ZONES = sorted(available_timezones())
-_ZONES_LOWER = {z.lower(): z for z in _ZONES}
-_CITIES = {z.rsplit("/", 1)[-1].lower(): z for z in _ZONES if "/" in z and not z.startswith("Etc/")}
+def one_to(n: int) -> str:
+    """"1-3", or "1" when there is only one to pick."""
+    return "1" if n == 1 else f"1-{n}"
 
 
-def resolve_zone(text: str) -> tuple[Optional[str], Optional[str]]:
-    """(zone, None) for a known zone (case, spaces and a bare city forgiven), else (None, closest suggestion)."""
-    t = (text or "").strip().replace(" ", "_")
-    if not t:
-        return None, None
-    if t in _ZONES:
-        return t, None
-    low = t.lower()
-    if low in _ZONES_LOWER:
-        return _ZONES_LOWER[low], None
-    if low in _CITIES:
-        return _CITIES[low], None
-    best = process.extractOne(t, _ZONES, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=80)
-    if best is None:
-        city = process.extractOne(low.rsplit("/", 1)[-1], list(_CITIES), scorer=fuzz.ratio, score_cutoff=75)
-        return None, (_CITIES[city[0]] if city else None)
-    return None, best[0]
+def aimed(reply: Reply, handle: str) -> Reply:
+    """An answer about another chat (`/follow @team ...`): its /commands point at @team too."""
+    import dataclasses
+    import re
+
+    names = "|".join(sorted((c.name for c in registry.commands() if c.target), key=len, reverse=True))
+    rx = re.compile(r"(?<![\w/])/(" + names + r")\b(?! @)")
+    fix = lambda t: rx.sub(lambda m: f"/{m.group(1)} {handle}", t) if t else t  # noqa: E731
+    return dataclasses.replace(reply, text=fix(reply.text), footer=fix(reply.footer))
 
 
 class Commands:
@@ -103,7 +95,7 @@ class Commands:
             guess = process.extractOne(name, known, scorer=fuzz.ratio, score_cutoff=60) if name else None
             hint = f" Did you mean /{guess[0]}?" if guess else ""
             return err(f"I don't know the command /{truncate(name, 30)}.{hint} Send /help for the list.")
-        target = chat
+        target, handle = chat, ""
         if spec.target and msg.chat_kind == "private" and args.startswith("@"):
             handle, _, args = args.partition(" ")
             resolved = await self.resolve_channel(msg, handle)
@@ -115,7 +107,8 @@ class Commands:
             if refused is not None:
                 return refused
         result = spec.handler(self, msg, target, args)
-        return await result if hasattr(result, "__await__") else result
+        reply = await result if hasattr(result, "__await__") else result
+        return aimed(reply, handle) if handle and isinstance(reply, Reply) else reply
 
     async def resolve_channel(self, msg: Message, handle: str):
         if msg.resolve_channel is None:
@@ -176,8 +169,11 @@ class Commands:
             more = " No more results." if offset else ""
             return Reply(text=f"No papers match {q(text)}.{more}{note}", buttons=(follow,))
         shown = offset + len(res.hits)
-        head = (f"{res.total} paper{'s' if res.total != 1 else ''} for {q(text)}" if offset == 0
-                else f"Results {offset + 1}-{shown} of {res.total} for {q(text)}")
+        from bot.search import STRICT_CAP  # totals are counted up to the cap + 1: beyond it, say so, not "3001"
+
+        total = f"more than {STRICT_CAP:,}" if res.total > STRICT_CAP else f"{res.total:,}"
+        head = (f"{total[0].upper() + total[1:]} paper{'s' if res.total != 1 else ''} for {q(text)}" if offset == 0
+                else f"Results {offset + 1}-{shown} of {total} for {q(text)}")
         buttons = [follow]
         if shown < res.total:
             buttons.insert(0, Button("More results", f"more:{qid}:{shown}"))
@@ -220,8 +216,9 @@ class Commands:
         when = dg.next_run(fresh.tz, fresh.digest_time, now).astimezone(dg.zone(fresh.tz))
         footer = (f"New matches arrive in the daily digest at {fresh.digest_time} ({fresh.tz}), next on "
                   f"{when:%a %d %b}. /time HH:MM and /timezone Area/City change it.")
-        if fresh.paused:
-            footer = "Digests are paused: /resume to get them. " + footer
+        if fresh.paused:  # no promise of a next time while paused
+            footer = (f"Digests are paused: /resume to get them daily at {fresh.digest_time} ({fresh.tz}). "
+                      "/time HH:MM and /timezone Area/City change it.")
         cards = tuple(dg.paper_card(h.paper, h.matched, share=False) for h in hits[:3])
         return Reply(text=head, cards=cards, footer=footer)
 
@@ -239,7 +236,7 @@ class Commands:
         if text.isdigit():
             n = int(text)
             if not 1 <= n <= len(topics):
-                return err(f"There is no topic number {n}; pick 1-{len(topics)} (see /topics).")
+                return err(f"There is no topic number {n}; pick {one_to(len(topics))} (see /topics).")
             topic = topics[n - 1]
         else:
             form = self.core.searcher.topic_form
@@ -260,67 +257,9 @@ class Commands:
         lines = [f"{i}. {truncate(t['query'], 200)}" for i, t in enumerate(topics, 1)]
         here = not self.where(msg, chat)
         buttons = tuple(Button(f"Unfollow {i}", f"unf:{t['id']}") for i, t in enumerate(topics, 1)) if here else ()
-        footer = "" if here else f"Unfollow with /unfollow {chat.title or '@channel'} NUMBER."
+        footer = "" if here else "Unfollow with /unfollow NUMBER."
         return Reply(text=f"Topics{self.where(msg, chat)} ({len(topics)}/{MAX_TOPICS}):\n" + "\n".join(lines),
                      buttons=buttons, footer=footer)
-
-    @command("time", "HH:MM", "when the digest arrives (your local time)", admin=True, open_without_args=True,
-             target=True, menu="Digest time, e.g. /time 08:30")
-    def time(self, msg: Message, chat: Chat, args: str) -> Reply:
-        hhmm = dg.parse_hhmm(args)
-        if not hhmm:
-            return err(f"Please give a time of day like /time 08:00 or /time 18:30 (now {chat.digest_time}, {chat.tz}).")
-        self.store.chats.update(chat.platform, chat.chat_id, digest_time=hhmm)
-        when = dg.next_run(chat.tz, hhmm, self.core.clock()).astimezone(dg.zone(chat.tz))
-        return Reply(text=f"Digest time{self.where(msg, chat)} set to {hhmm} ({chat.tz}). Next: {when:%a %d %b %H:%M}.")
-
-    @command("timezone", "Area/City", "your time zone, e.g. Europe/Berlin", aliases=("tz",), admin=True,
-             open_without_args=True, target=True, menu="Time zone, e.g. /timezone Europe/Berlin")
-    def timezone(self, msg: Message, chat: Chat, args: str) -> Reply:
-        if not args:
-            return err(f"The time zone{self.where(msg, chat)} is {chat.tz}. Change it with e.g. /timezone Europe/Berlin")
-        name, suggestion = resolve_zone(args)
-        if not name:
-            if suggestion:
-                return Reply(text=f"I don't know the time zone {q(args)}. Did you mean {suggestion}?",
-                             buttons=(Button(f"Use {suggestion}", f"tz:{suggestion}"),), error=True)
-            return err(f"I don't know the time zone {q(args)}. Use an Area/City name like Europe/Berlin, "
-                       "America/New_York or Asia/Tokyo (cities handle daylight saving; UTC offsets don't).")
-        return self.set_zone(msg, chat, name)
-
-    def set_zone(self, msg: Message, chat: Chat, name: str) -> Reply:
-        self.store.chats.update(chat.platform, chat.chat_id, tz=name)
-        local = self.core.clock().astimezone(dg.zone(name))
-        return Reply(text=f"Time zone{self.where(msg, chat)} set to {name} (it is {local:%H:%M} there). "
-                          f"Digests arrive at {chat.digest_time} {name} time.")
-
-    @command("pause", "", "stop digests and trending posts", aliases=("stop",), admin=True, target=True,
-             menu="Pause digests")
-    def pause(self, msg: Message, chat: Chat, args: str) -> Reply:
-        self.store.chats.update(chat.platform, chat.chat_id, paused=1)
-        return Reply(text=f"Paused{self.where(msg, chat)}: no digests or trending posts until /resume.")
-
-    @command("resume", "", "restart digests", aliases=("start_digest",), admin=True, target=True,
-             menu="Resume digests")
-    def resume(self, msg: Message, chat: Chat, args: str) -> Reply:
-        row = self.store.chats.settings(chat.platform, chat.chat_id)
-        if not row["paused"]:
-            return Reply(text=f"Digests{self.where(msg, chat)} are not paused.")
-        # papers that arrived while paused are skipped: the next digest starts from now
-        self.store.chats.update(chat.platform, chat.chat_id, paused=0,
-                                digest_since=self.now_iso() if row["subscribed_at"] else row["digest_since"])
-        if row["subscribed_at"]:
-            self.store.chats.restart_window(chat.platform, chat.chat_id)
-        return Reply(text=f"Resumed{self.where(msg, chat)}. The next digest comes at {chat.digest_time} ({chat.tz}).")
-
-    @command("quiet", "on|off", "off: say so when a day has nothing new", admin=True, open_without_args=True,
-             target=True, menu="Quiet days: /quiet on or off")
-    def quiet(self, msg: Message, chat: Chat, args: str) -> Reply:
-        value = args.lower()
-        if value not in ("on", "off"):
-            return err("/quiet on: no message when nothing is new (default). /quiet off: a one-line 'nothing new'.")
-        self.store.chats.update(chat.platform, chat.chat_id, notify_empty=int(value == "off"))
-        return Reply(text="Quiet days stay silent." if value == "on" else "I'll say so when there is nothing new.")
 
     @command("digest", "", "preview the next digest now", aliases=("preview",), target=True,
              menu="Preview your next digest")
@@ -330,7 +269,8 @@ class Commands:
             return Reply(text=f"No topics followed{self.where(msg, chat)} yet, so no digest. Try /follow diffusion")
         d = self.core.preview_digest(chat.platform, chat.chat_id)
         when = dg.next_run(chat.tz, chat.digest_time, self.core.clock()).astimezone(dg.zone(chat.tz))
-        head = f"Preview of the next digest ({when:%a %d %b %H:%M} {chat.tz})"
+        head = (f"Preview of the next digest ({when:%a %d %b %H:%M} {chat.tz})" if not row["paused"] else
+                "Digests are paused (/resume restarts them); had one been sent now")
         if d is None or not d.sections:
             return Reply(text=f"{head}: nothing new for your topics so far. A digest holds papers added after your "
                               "previous one (or after you followed) and published or featured on Hugging Face in the "
@@ -413,7 +353,8 @@ class Commands:
         nxt = dg.next_run(row["tz"], row["digest_time"], now).astimezone(dg.zone(row["tz"]))
         lines = [
             f"Time zone: {row['tz']} (/timezone)",
-            f"Digest time: {row['digest_time']} (/time)" + (f", next {nxt:%a %d %b %H:%M}" if topics else ""),
+            f"Digest time: {row['digest_time']} (/time)"
+            + (f", next {nxt:%a %d %b %H:%M}" if topics and not row["paused"] else ""),
             "Digests: " + ("paused (/resume)" if row["paused"] else "on (/pause)"),
             "Quiet days: " + ("one-line note (/quiet on)" if row["notify_empty"] else "silent (/quiet off)"),
             "Trending post: " + (f"top {row['trending_n']} at {row['trending_time']}"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.models import Button, Reply
-from bot.render import paper_links, short_authors
+from bot.render import date_label, paper_links, short_authors
 
 
 def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
@@ -20,7 +20,7 @@ def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
         lines.append(("! " if reply.error else "") + reply.text)
     def card_lines(i: int, card) -> None:
         p = card.paper
-        meta = ", ".join(x for x in (short_authors(p.authors), p.hf_date or p.published or "",
+        meta = ", ".join(x for x in (short_authors(p.authors), date_label(p),
                                      f"▲{p.upvotes}" if p.upvotes else "") if x)
         lines.append(f"{i}. {p.title}" + (f"  ({meta})" if meta else ""))
         lines.append(f"   {p.url}")
@@ -34,9 +34,10 @@ def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
         if card.buttons:
             lines.append("   " + "  ".join(label(b) for b in card.buttons))
 
-    for i, card in enumerate(reply.cards, 1):
+    first = max(1, reply.first_number)  # a second page of results is numbered on: 6, 7, ...
+    for i, card in enumerate(reply.cards, first):
         card_lines(i, card)
-    i = len(reply.cards)
+    i = first - 1 + len(reply.cards)
     for sec in reply.sections:  # a digest's topic: title, cards, its own buttons
         lines.append(f"== {sec.title} ==")
         for card in sec.cards:
