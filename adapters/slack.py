@@ -44,7 +44,8 @@ PLATFORM = "slack"
 # the bot is gone from that conversation: stop sending there (the core deactivates the chat), never retry
 BLOCKED = {"not_in_channel", "channel_not_found", "is_archived", "account_inactive", "invalid_auth",
            "token_revoked", "user_not_found", "cannot_dm_bot"}
-SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "im:history"]  # im:history: DMs to the app
+SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "im:history",  # im:history: DMs to the app
+          "links:read", "links:write"]  # link_shared + chat.unfurl
 # Bolt accepts a signature whose timestamp is within 5 minutes of now, either side: a replay can come 10 minutes on
 REPLAY_MEMORY = timedelta(minutes=15)
 EVENT_MEMORY = timedelta(hours=2)  # Slack retries a failed event 3 times, the last about 5 minutes later
@@ -196,6 +197,7 @@ class SlackAdapter:
         app.event("message")(self._on_message)
         app.event("app_uninstalled")(self._on_uninstalled)
         app.event("tokens_revoked")(self._on_uninstalled)
+        app.event("link_shared")(self._on_link_shared)
 
     async def _on_command(self, ack, body, context, respond, client) -> None:
         await ack()
@@ -233,6 +235,12 @@ class SlackAdapter:
         msg = self._message(context, client, channel=channel, text=core_text, channel_name="directmessage")
         reply = await self._run(lambda: self.core.handle(msg))
         await self._post(client, None, channel, reply)
+
+    async def _on_link_shared(self, event, context, client) -> None:
+        from adapters.slack_links import on_link_shared
+
+        team = context.team_id or context.enterprise_id
+        await on_link_shared(self, event, chat_key(team, str(event.get("channel", ""))), client)
 
     async def _on_home(self, event, context, client) -> None:
         if event.get("tab", "home") == "home":

@@ -23,6 +23,7 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
 from adapters.telegram_render import NO_PREVIEW, Chunk, inline_results, render
+from adapters.telegram_links import link_handler
 from adapters.telegram_send import Redact, rate_limiter, send_chunk
 from bot import registry
 from bot.config import Settings
@@ -226,6 +227,7 @@ def build_application(core, settings: Settings, read_timeout: float = 10.0) -> A
     app = builder.build()
     app.bot_data["core"] = core
     app.add_handler(CommandHandler(registry.words(), on_text, filters=filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST))
+    app.add_handler(link_handler())  # paper links -> cards (adapters/telegram_links.py); before free-text search
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & filters.UpdateType.MESSAGE, on_text))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_handler(CallbackQueryHandler(on_button))

@@ -33,6 +33,8 @@ _URL = re.compile(
     r"(?:\.pdf)?(?![\w.]*\d)",
     re.IGNORECASE,
 )
+# a cheap pre-check for "this text may hold a paper link" (adapters filter messages with it)
+LINK_HINT = r"(?i)(?:arxiv\.org/|huggingface\.co/papers/|alphaxiv\.org/|10\.48550/arxiv\.)"
 # the YYMM of a new-style id: 07..99 for the year, 01..12 for the month
 _YYMM = re.compile(r"^(\d{2})(0[1-9]|1[0-2])\.")
 

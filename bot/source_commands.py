@@ -38,3 +38,19 @@ def status(cmds, msg: Message, chat: Chat, args: str) -> Reply:
     lines = status_lines(cmds.store, today)
     return Reply(text="Sources (" + today + ", UTC):\n" + "\n".join("• " + line for line in lines)
                  + f"\nPapers in the database: {cmds.store.papers.count()}")
+
+
+@command("links", "on|off", "a card for each arXiv / Hugging Face link posted in this chat (default on)", admin=True,
+         open_without_args=True, menu="Paper cards for posted links on or off")
+def links(cmds, msg: Message, chat: Chat, args: str) -> Reply:
+    value = args.strip().lower()
+    repo = cmds.store.links
+    if not value:
+        state = "on" if repo.enabled(chat.platform, chat.chat_id) else "off"
+        return Reply(text=f"Link cards are {state} here: a paper link posted in this chat gets a card with the "
+                          "paper (once per paper per day). Change with /links on or /links off.")
+    if value not in ("on", "off"):
+        return _err("/links on: a card for each paper link posted here (default). /links off: none.")
+    repo.set_enabled(chat.platform, chat.chat_id, value == "on")
+    return Reply(text="Link cards on: paper links posted here get a card." if value == "on"
+                 else "Link cards off: I'll leave posted links alone.")

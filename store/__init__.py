@@ -14,6 +14,7 @@ class Store:
         from store.deliveries import DeliveryRepo
         from store.papers import PaperRepo
         from store.search_index import SearchRepo
+        from store.links import LinkRepo
         from store.sources import SourceRepo
         from store.seen import SeenRepo
 
@@ -25,6 +26,7 @@ class Store:
         self.deliveries = DeliveryRepo(self.db)
         self.search = SearchRepo(self.db)
         self.sources = SourceRepo(self.db)
+        self.links = LinkRepo(self.db)
         self.seen = SeenRepo(self.db)
 
     def reopen(self) -> "Store":

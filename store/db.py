@@ -60,7 +60,7 @@ def open_database(path: str | Path = ":memory:", create: bool = True) -> Databas
         path = Path(path).expanduser().absolute()
         _check_path(path, create)
     # import for side effects: each module registers its migrations
-    from store import chats, papers, search_index, seen, sources  # noqa: F401
+    from store import chats, links, papers, search_index, seen, sources  # noqa: F401
     from store import deliveries  # noqa: F401  (claims, parts, the ingest sequence: after papers)
 
     try:

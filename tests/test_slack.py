@@ -264,8 +264,13 @@ def test_manifest_asks_for_what_the_adapter_uses():
     assert [ln.split("- ")[1].split()[0] for ln in bot_scopes.splitlines()] == SCOPES
     events = re.search(r"bot_events:\n((?:      - .*\n)+)", text).group(1)
     assert {ln.split("- ")[1].split()[0] for ln in events.splitlines()} == {"app_home_opened", "app_uninstalled",
-                                                                             "tokens_revoked", "message.im"}
+                                                                             "tokens_revoked", "message.im",
+                                                                             "link_shared"}
     assert "im:history" in SCOPES  # message.im needs it
+    from adapters.slack_links import UNFURL_DOMAINS
+
+    domains = re.search(r"unfurl_domains:.*\n((?:    - .*\n)+)", text).group(1)
+    assert tuple(ln.split("- ")[1].strip() for ln in domains.splitlines()) == UNFURL_DOMAINS
     assert "command: /papers" in text and "socket_mode_enabled: true" in text
     assert re.search(r"interactivity:\n    is_enabled: true", text)
 
