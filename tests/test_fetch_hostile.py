@@ -255,4 +255,5 @@ async def test_a_large_page_is_parsed_off_the_event_loop(hostile, store, clock):
     await task
     assert report.added == 3000
     # the longest stall is a small part of the whole ingest (parsing in a thread, stores in 500-paper chunks)
-    assert max(gaps) < max(0.25, total / 3), (max(gaps), total)
+    print(f"longest loop stall {max(gaps):.3f} s of {total:.2f} s")
+    assert max(gaps) < max(0.3, total / 4), (max(gaps), total)
