@@ -10,6 +10,7 @@ import sys
 import traceback
 
 from adapters.console import chat_command
+from adapters.doctor import doctor_command
 from adapters.runner import run_command
 from adapters.wiring import open_store
 from bot.cli import cli
@@ -18,6 +19,7 @@ from bot.errors import FatalError
 
 cli.add_command(run_command)
 cli.add_command(chat_command)
+cli.add_command(doctor_command)
 
 
 def main() -> None:

@@ -156,6 +156,7 @@ async def console_mode(core, settings, stop: asyncio.Event, ingest: bool = True,
 
     A busy port is not fatal here (the chat is the point): it is said once and the chat goes on without HTTP."""
     from adapters.runner import make_web_app, start_http
+    from bot import metrics
     from bot.errors import FatalError
 
     log_to_file(settings)
@@ -166,13 +167,17 @@ async def console_mode(core, settings, stop: asyncio.Event, ingest: bool = True,
     except FatalError as e:
         click.echo(f"paperwire: {e} (the console chat runs without /healthz)", err=True)
     ingesting = None
+    metrics.expect_loops(settings.tick_seconds, settings.ingest_interval_s if ingest and settings.ingest_enabled
+                         else None)
     if ingest and settings.ingest_enabled:  # new papers keep arriving while you chat
         from bot.sources.schedule import ingest_forever
 
-        ingesting = asyncio.create_task(ingest_forever(core.store, settings, core.clock, stop), name="ingest")
+        ingesting = asyncio.create_task(ingest_forever(core.store, settings, core.clock, stop,
+                                                       on_cycle=metrics.ingest_report), name="ingest")
     try:
         await run_console(core, stop=stop, stdin=stdin, stdout=stdout)
     finally:
+        metrics.forget_loops()
         stop.set()
         if ingesting:
             ingesting.cancel()

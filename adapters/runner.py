@@ -15,6 +15,7 @@ from typing import Optional
 import click
 from aiohttp import web
 
+from bot import metrics
 from bot.config import Settings
 from bot.errors import FatalError
 from bot.models import DeliveryResult, Digest
@@ -37,13 +38,12 @@ def platform_adapters(core, settings: Settings) -> list:
 
 
 def make_web_app(core) -> web.Application:
-    """The shared HTTP server: /healthz here; adapters add their webhook routes before it starts."""
+    """The shared HTTP server: /healthz and /metrics (adapters/health.py); adapters add their webhook routes before
+    it starts."""
+    from adapters.health import add_health_routes
+
     app = web.Application()
-
-    async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "papers": core.store.papers.count()})
-
-    app.router.add_get("/healthz", healthz)
+    add_health_routes(app, core)
     return app
 
 
@@ -106,12 +106,15 @@ async def serve(core, settings: Settings, stop: asyncio.Event, adapters: Optiona
     runner = await start_http(web_app, settings.host, settings.port)
     log.info("listening on %s:%s; platforms: %s", settings.host, settings.port,
              ", ".join(a.platform for a in adapters) or "none")
+    ingesting = ingest and settings.ingest_enabled
+    metrics.expect_loops(settings.tick_seconds, settings.ingest_interval_s if ingesting else None)
     tasks = [asyncio.create_task(run_scheduler(core, make_deliver(adapters), core.clock, settings.tick_seconds, stop),
                                  name="scheduler")]
-    if ingest and settings.ingest_enabled:
+    if ingesting:
         from bot.sources.schedule import ingest_forever
 
-        tasks.append(asyncio.create_task(ingest_forever(core.store, settings, core.clock, stop), name="ingest"))
+        tasks.append(asyncio.create_task(ingest_forever(core.store, settings, core.clock, stop,
+                                                        on_cycle=metrics.ingest_report), name="ingest"))
     try:
         await stop.wait()
     finally:
@@ -129,6 +132,7 @@ async def serve(core, settings: Settings, stop: asyncio.Event, adapters: Optiona
             except Exception:  # one adapter failing to stop must not keep the others running
                 log.exception("stopping %s failed", adapter.platform)
         await runner.cleanup()
+        metrics.forget_loops()
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from bot import digests as dg
+from bot import metrics
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.digest_build import Built, DigestBuilder, Tick
@@ -74,7 +75,8 @@ class Core:
             return Reply(text="Sorry, something went wrong on my side. Please try again in a moment.", error=True)
 
     def search(self, text: str, limit: int = 5, offset: int = 0) -> SearchResult:
-        return self.searcher.search(text, limit=limit, offset=offset, now=self.clock())
+        with metrics.search_timer():
+            return self.searcher.search(text, limit=limit, offset=offset, now=self.clock())
 
     def first_time(self, key: str, keep: timedelta) -> bool:
         """True the first time a platform request id (a signature, an event id) is seen within `keep`; every later
@@ -153,6 +155,9 @@ class Core:
         empty = [b.claim.id for b in built if b.reply is None]
         if empty:
             self.store.deliveries.finish(empty, status="empty", now=dg.iso(now))
+            for b in built:
+                if b.reply is None:
+                    metrics.digests_empty(b.claim.chat.platform, b.claim.kind)
         return [self._digest(b) for b in built if b.reply is not None]
 
     def preview_due(self, now: Optional[datetime] = None) -> list[Digest]:

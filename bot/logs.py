@@ -52,8 +52,6 @@ def configure(level: str = "INFO", fmt: str = "text", file: Optional[str | Path]
     root = logging.getLogger()
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    if file is None and any(not getattr(h, "_paperwire", False) for h in root.handlers):
-        return None
     path = Path(file).resolve() if file is not None else None
     handler: logging.Handler = logging.FileHandler(path, encoding="utf-8") if path else StderrHandler()
     ours = [h for h in root.handlers if getattr(h, "_paperwire", False)]
@@ -61,6 +59,9 @@ def configure(level: str = "INFO", fmt: str = "text", file: Optional[str | Path]
     for h in ours:
         root.removeHandler(h)
         h.close()
+    if path is None and root.handlers:  # the host configured logging (pytest): leave it be
+        handler.close()
+        return None
     handler._paperwire = True  # type: ignore[attr-defined]
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     for f in filters:

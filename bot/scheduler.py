@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Awaitable, Callable, Optional
 
+from bot import metrics
 from bot.clock import Clock
 from bot.models import DeliveryResult, Digest
 
@@ -110,6 +112,7 @@ async def _deliver_one(core, sender, digest: Digest, state: TickState) -> None:
     result = await deliver_digest(core, sender, digest, state)
     if result is None:
         return
+    metrics.digest_result(digest, result)
     try:
         core.record_delivery(digest, result)
     except Exception:
@@ -202,6 +205,7 @@ async def run_scheduler(core, deliver, clock: Clock, tick_seconds: float, stop: 
     try:
         while not stop.is_set():
             state = TickState(stop)
+            started = time.perf_counter()
             work = asyncio.ensure_future(tick(core, deliver, clock(), builder=builder, state=state))
             done, _ = await asyncio.wait({work, asyncio.ensure_future(stop.wait())},
                                          return_when=asyncio.FIRST_COMPLETED)
@@ -220,6 +224,7 @@ async def run_scheduler(core, deliver, clock: Clock, tick_seconds: float, stop: 
                     log.info("scheduler: %d digest(s) handled", n)
             except Exception:
                 log.exception("scheduler tick failed")
+            metrics.observe_tick(time.perf_counter() - started)  # also the heartbeat /healthz judges
             try:
                 await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
             except asyncio.TimeoutError:

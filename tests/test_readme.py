@@ -33,8 +33,8 @@ def test_quick_start_commands_are_the_ones_ci_and_make_use():
 
 
 # slash words in the README that are not Paperwire chat commands: Slack's /invite, BotFather's /setinline, the
-# console's /quit, the HTTP /healthz route
-NOT_CHAT_COMMANDS = {"invite", "setinline", "quit", "healthz"}
+# console's /quit, the HTTP /healthz and /metrics routes
+NOT_CHAT_COMMANDS = {"invite", "setinline", "quit", "healthz", "metrics"}
 
 
 def test_every_chat_command_is_documented_and_every_documented_one_exists():
