@@ -185,7 +185,7 @@ class Commands:
     @command("follow", "TOPIC", "get new papers for a topic in your daily digest (same query language)",
              aliases=("subscribe",), admin=True, target=True, menu="Follow a topic in your daily digest")
     def follow(self, msg: Message, chat: Chat, args: str) -> Reply:
-        from bot.query import parse
+        from bot.query import parse, topic_limit_error, unknown_words_error
 
         text = " ".join(args.split())
         if not text:
@@ -196,6 +196,9 @@ class Commands:
         typed, (text, said) = text, self.core.searcher.topic_form(text)  # "difusion" is saved as "diffusion"
         parsed = parse(text)
         said = f" (I {said})" if said else ""
+        too_big = topic_limit_error(text, parsed) or unknown_words_error(self.core.searcher.unknown_words(text))
+        if too_big:
+            return err(too_big)
         # the first digest covers papers first seen after this second (not the ones loaded in the same second)
         since = dg.iso(self.core.clock() + timedelta(seconds=1))
         old = next((t for t in self.store.chats.topics(chat.platform, chat.chat_id)  # saved before corrections

@@ -27,6 +27,11 @@ from typing import Optional
 
 MAX_CHARS = 1000  # longer input is cut (with a note): nobody types more, and it bounds the work per query
 MAX_TERMS = 24
+# a followed topic is matched at every digest of its chat: its size is bounded (see topic_limit_error)
+TOPIC_MAX_CHARS = 200
+TOPIC_MAX_WORDS = 8
+TOPIC_MAX_ORS = 4
+TOPIC_MAX_UNKNOWN = 1  # words no paper contains: each costs a spelling-suggestion lookup at every digest
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _REL = re.compile(r"^(\d{1,4})([dwmy])$")
@@ -133,6 +138,33 @@ class ParsedQuery:
         if self.sort != "relevance":
             parts.append(f"sort:{self.sort}")
         return " ".join(parts)
+
+
+def topic_limit_error(text: str, parsed: "ParsedQuery") -> Optional[str]:
+    """Why a topic is too big to follow (a sentence naming the limit), or None. Counted: characters as typed; words
+    in every term, exclusion and author name; ORs (each joins one more alternative)."""
+    if len(text) > TOPIC_MAX_CHARS:
+        return (f"That topic is too long: a topic can have at most {TOPIC_MAX_CHARS} characters (this one has "
+                f"{len(text)}). Follow the parts as separate topics.")
+    words = sum(len(t.words) for g in parsed.groups for t in g) + sum(
+        len(t.words) for t in (*parsed.excludes, *parsed.authors))
+    if words > TOPIC_MAX_WORDS:
+        return (f"That topic has too many words: a topic can have at most {TOPIC_MAX_WORDS} words (this one has "
+                f"{words}{'+' if parsed.notes else ''}). Follow the parts as separate topics.")
+    ors = sum(len(g) - 1 for g in parsed.groups)
+    if ors > TOPIC_MAX_ORS:
+        return (f"That topic has too many ORs: a topic can have at most {TOPIC_MAX_ORS} ORs (this one has {ors}). "
+                "Follow the alternatives as separate topics.")
+    return None
+
+
+def unknown_words_error(unknown: tuple[str, ...]) -> Optional[str]:
+    """Too many words no paper contains (typos, or names not seen yet): a sentence naming the limit, or None."""
+    if len(unknown) <= TOPIC_MAX_UNKNOWN:
+        return None
+    shown = ", ".join(unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+    return (f"That topic has {len(unknown)} words that appear in no paper I know ({shown}): a topic can have at most "
+            f"{TOPIC_MAX_UNKNOWN}. Check the spelling, or follow new names as a topic of their own.")
 
 
 def _lex(text: str) -> list[tuple[str, str]]:
