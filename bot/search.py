@@ -22,6 +22,7 @@ from bot.models import Hit, Paper, SearchResult, normalize_title
 from bot.query import parse, words_of
 from bot.search_plan import TYPO_MIN_LEN, Plan, contains, lexicon, make_plan, match_expr, stems_for, tokens
 
+UNKNOWN_MIN_PAPERS = 1000  # unknown_words reports nothing below this many papers
 STRICT_CAP = 3000  # more matches than this: too many to score with bm25, take the newest
 SMALL = 400  # up to this many matches, bm25 over all of them is cheap
 RERANK = 50  # candidates the Python reranker scores
@@ -316,11 +317,14 @@ class Searcher:
     def unknown_words(self, text: str) -> tuple[str, ...]:
         """The searched words of `text` that no indexed paper contains and that each plan of it spelling-corrects
         (single unquoted words long enough for a typo, see search_plan._fixes): a suggestion lookup apiece."""
+        lex = lexicon(self.repo)
+        if lex.n < UNKNOWN_MIN_PAPERS:  # a young index does not know most words yet
+            return ()
         parsed = parse(text)
         words = list(dict.fromkeys(t.text for g in parsed.groups for t in g
                                    if len(t.words) == 1 and not t.quoted and len(t.text) >= TYPO_MIN_LEN
                                    and not t.text.isdigit()))
-        df, stems = lexicon(self.repo).df, stems_for(self.repo, words)
+        df, stems = lex.df, stems_for(self.repo, words)
         return tuple(w for w in words if len(stems[w]) == 1 and not df.get(stems[w][0], 0))
 
     def match_window(self, topics: Sequence[str], lo: int, hi: int) -> dict[str, tuple[list[int], set[int]]]:

@@ -26,7 +26,8 @@ def corpus() -> list[Paper]:
 
 
 @pytest.fixture
-def core(store, clock):
+def core(store, clock, monkeypatch):
+    monkeypatch.setattr("bot.search.UNKNOWN_MIN_PAPERS", 100)  # the corpus here is 190 papers
     store.papers.upsert_many(corpus(), now="2026-03-10T00:00:00+00:00")
     return Core(store, clock=clock)
 
@@ -46,6 +47,12 @@ async def test_each_limit_is_refused_with_a_message_naming_it(core, store):
         assert r.error and limit in r.text, (topic, r.text)
     assert "difusion" in r.text and "appear in no paper" in r.text
     assert store.chats.topics("test", "c1") == []
+
+
+async def test_unknown_words_are_not_counted_while_the_index_is_young(store, clock):
+    store.papers.upsert_many(corpus()[:20], now="2026-03-10T00:00:00+00:00")  # fewer than UNKNOWN_MIN_PAPERS
+    r = await follow(Core(store, clock=clock), "robot manipulation")
+    assert "Following" in r.text, r.text
 
 
 async def test_the_largest_accepted_topics_follow(core, store):
