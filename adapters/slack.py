@@ -33,7 +33,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
                                                          AsyncRateLimitErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_render import home_view, reply_messages, to_core_text, unescape
+from adapters.slack_render import extended_blocks, home_view, reply_messages, to_core_text, unescape
 from bot.config import Settings
 from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
 from store.slack_oauth import installation_store, oauth_state_store
@@ -219,7 +219,7 @@ class SlackAdapter:
         channel = body.get("channel") or {}
         msg = self._message(context, client, channel=channel.get("id", ""), action=value,
                             channel_name=channel.get("name", ""), user_name=body.get("user", {}).get("name", ""))
-        await self._answer(msg, respond, client, channel.get("id"))
+        await self._answer(msg, respond, client, channel.get("id"), original=body.get("message"))
 
     async def _on_message(self, event, context, client) -> None:
         """A plain message in the app's DM (`message.im`) is a search, as in a Telegram private chat; the answer is
@@ -294,8 +294,14 @@ class SlackAdapter:
                 log.exception("slack: core failed")
                 return Reply(text="Sorry, something went wrong. Please try again.", error=True)
 
-    async def _answer(self, msg: Message, respond, client, channel: Optional[str]) -> None:
+    async def _answer(self, msg: Message, respond, client, channel: Optional[str],
+                      original: Optional[dict] = None) -> None:
         reply = await self._run(lambda: self.core.handle(msg))
+        if reply.replace and reply.extend and original and original.get("blocks") and msg.action:
+            grown = extended_blocks(original["blocks"], msg.action, reply)  # "Show K more": into the message
+            if grown is not None:
+                await respond(replace_original=True, text=original.get("text") or "Paperwire", blocks=grown)
+                return
         if reply.broadcast and channel:
             result = await self._post(client, None, channel, reply)
             if result.status == "sent":
@@ -305,7 +311,7 @@ class SlackAdapter:
                           error=True)
         for i, payload in enumerate(reply_messages(reply)):
             # "Next 5": the page replaces the message it was pressed on (response_url replace_original)
-            replace = reply.replace and msg.action is not None and i == 0
+            replace = reply.replace and not reply.extend and msg.action is not None and i == 0
             await respond(response_type="ephemeral", replace_original=replace, **payload)
 
     async def _publish_home(self, client, team: Optional[str], user: str) -> None:

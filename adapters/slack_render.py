@@ -257,3 +257,34 @@ def home_view(reply: Reply, title: str = "Paperwire") -> dict:
             break
         blocks.extend(unit)
     return {"type": "home", "blocks": blocks}
+
+
+def extended_blocks(original: Sequence[dict], pressed: str, reply: Reply) -> list[dict] | None:
+    """"Show K more" in Slack: the pressed message's blocks with the used-up button removed and the reply's blocks
+    inserted where it was; None when that would not fit one message (the caller posts the reply instead)."""
+    blocks, at = [], None
+    for block in original:
+        if block.get("type") == "actions" and any(e.get("value") == pressed for e in block.get("elements", ())):
+            at = len(blocks)
+            rest = [e for e in block["elements"] if e.get("value") != pressed]
+            if rest:
+                blocks.append({**block, "elements": rest})
+                at += 1
+            continue
+        blocks.append(block)
+    if at is None:
+        return None
+    used = {e.get("action_id") for b in blocks for e in b.get("elements", ()) if isinstance(e, dict)}
+    new = [b for unit in _units(reply) for b in unit]
+    for b in new:  # action ids stay unique within the message
+        for e in b.get("elements", ()):
+            if e.get("type") == "button":
+                base, n = e["action_id"], 0
+                while e["action_id"] in used:
+                    n += 1
+                    e["action_id"] = f"{base}.{n}"
+                used.add(e["action_id"])
+    out = blocks[:at] + new + blocks[at:]
+    if len(out) > MAX_BLOCKS or _size(out) > MESSAGE_CHARS:
+        return None
+    return out

@@ -22,7 +22,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Ne
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
-from adapters.telegram_render import NO_PREVIEW, Chunk, inline_results, render
+from adapters.telegram_render import NO_PREVIEW, Chunk, extended, inline_results, render, without_button
 from adapters.telegram_links import link_handler
 from adapters.telegram_send import Redact, rate_limiter, send_chunk
 from bot import registry
@@ -157,6 +157,8 @@ async def edit_in_place(app: Application, query, reply: Reply) -> bool:
     chunks = render(reply)
     if not chunks or message is None or not getattr(message, "message_id", None) or not message.is_accessible:
         return False
+    if reply.extend:
+        return await extend_in_place(app, query, reply)
     first, *rest = chunks
     try:
         await query.edit_message_text(first.text, parse_mode=ParseMode.HTML, reply_markup=first.keyboard,
@@ -166,6 +168,25 @@ async def edit_in_place(app: Application, query, reply: Reply) -> bool:
             log.info("editMessageText refused (%s): posting the page instead", e)
             return False
     for chunk in rest:
+        await send_chunk(app, message.chat_id, chunk)
+    return True
+
+
+async def extend_in_place(app: Application, query, reply: Reply) -> bool:
+    """"Show K more": the papers join the message the button was under, if it still fits one message; otherwise the
+    used-up button goes from that message and the papers follow as new messages."""
+    message = query.message
+    grown = extended(message.text_html or "", message.reply_markup, query.data or "", reply) if message.text else None
+    try:
+        if grown is not None:
+            await query.edit_message_text(grown.text, parse_mode=ParseMode.HTML, reply_markup=grown.keyboard,
+                                          link_preview_options=NO_PREVIEW)
+            return True
+        rows = without_button(message.reply_markup, query.data or "")
+        await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+    except BadRequest as e:
+        log.info("editing the pressed message was refused (%s): posting instead", e)
+    for chunk in render(reply):
         await send_chunk(app, message.chat_id, chunk)
     return True
 

@@ -210,6 +210,36 @@ def _group(items: list, limit: int, reply_buttons: int, extra: dict) -> list[lis
     return groups
 
 
+def without_button(markup: Optional[InlineKeyboardMarkup], data: str) -> list[list[InlineKeyboardButton]]:
+    """A message's keyboard rows minus the pressed callback button (a "Show K more" is used up)."""
+    rows = [[b for b in row if b.callback_data != data] for row in (markup.inline_keyboard if markup else ())]
+    return [row for row in rows if row]
+
+
+_NUMBER = re.compile(r"^(\d+)\. ", re.M)
+
+
+def extended(original_html: str, markup: Optional[InlineKeyboardMarkup], data: str, reply: Reply,
+             limit: int = MAX_TEXT) -> Optional[Chunk]:
+    """The pressed message with `reply` added under it (cards numbered on from the message's last number), as one
+    message within every limit; None when it would not fit (the caller then posts the reply as new messages)."""
+    numbers = [int(n) for n in _NUMBER.findall(to_plain(original_html))]
+    if numbers and reply.first_number <= 1:
+        import dataclasses
+
+        reply = dataclasses.replace(reply, first_number=max(numbers) + 1)
+    chunks = render(reply, limit)
+    if len(chunks) != 1:
+        return None
+    text = original_html + SEPARATOR + chunks[0].text
+    rows = without_button(markup, data) + [list(r) for r in (chunks[0].keyboard.inline_keyboard
+                                                             if chunks[0].keyboard else ())]
+    if (visible_len(text) > limit or entity_count(text) > MAX_ENTITIES
+            or sum(len(r) for r in rows) > MAX_BUTTONS or any(len(r) > PER_ROW for r in rows)):
+        return None
+    return Chunk(text, InlineKeyboardMarkup(rows) if rows else None)
+
+
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 

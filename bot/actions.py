@@ -103,7 +103,9 @@ def digest_section_more(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
         return Reply(text="No more papers for that topic in this digest.")
     store.deliveries.record_deliveries(claim["chat_pk"], [c.paper.id for c in cards], now=cmds.now_iso(),
                                        claim_id=claim["id"])
-    return Reply(text=f"{len(cards)} more for “{topic}” from the digest of {claim['local_date']}:", cards=cards)
+    # added under the digest message the button was on, where the platform lets us edit it
+    return Reply(text=f"{len(cards)} more for “{topic}” from the digest of {claim['local_date']}:", cards=cards,
+                 replace=True, extend=True)
 
 
 @action("tz", admin=True)

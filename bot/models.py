@@ -156,7 +156,8 @@ class Reply:
 
     `broadcast` asks the adapter to post visibly in the chat (Slack: not ephemeral); `footer` follows the cards.
     `first_number` numbers the cards (a second page of results shows 6-10); `replace` (an answer to a button press)
-    asks the adapter to edit the message holding the button instead of posting a new one, where the platform allows.
+    asks the adapter to edit the message holding the button instead of posting a new one, where the platform allows;
+    with `extend` the reply is added under that message's content ("Show K more") instead of replacing it.
     """
 
     text: str = ""
@@ -168,6 +169,7 @@ class Reply:
     sections: tuple[Section, ...] = ()  # rendered after `cards`, before `footer`
     first_number: int = 1
     replace: bool = False
+    extend: bool = False  # with replace: add under the pressed message's content (its pressed button goes)
 
 
 AdminCheck = Callable[[], Awaitable[bool]]

@@ -229,11 +229,16 @@ class FakeTelegram:
         return self.enqueue(self.message_update(chat_id, text, user_id, kind, **kw))
 
     def press(self, chat_id: int, data: str, user_id: Optional[int] = None, message_id: int = 1,
-              kind: str = "private") -> dict:
+              kind: str = "private", message: Optional[dict] = None) -> dict:
         """A press on an inline button of a message the bot sent in `chat_id` (in a channel: the bot's channel post,
-        whose `sender_chat` is the channel; `from` is always the user who pressed)."""
+        whose `sender_chat` is the channel; `from` is always the user who pressed). `message`: one of `sent`, so
+        the update carries its text and keyboard as Telegram's does (its entities are left out)."""
         chat = self._chat(chat_id, kind)
         msg = {"message_id": message_id, "date": int(time.time()), "chat": chat, "text": "…"}
+        if message is not None:
+            msg.update(message_id=message["message_id"], text=message["plain"])
+            if message.get("reply_markup"):
+                msg["reply_markup"] = message["reply_markup"]
         if chat["type"] == "channel":
             msg["sender_chat"] = chat
         else:
@@ -454,6 +459,14 @@ class FakeTelegram:
                           "message_id": p.get("message_id"), "reply_markup": p.get("reply_markup"),
                           "t": time.monotonic()})
         return {"message_id": p.get("message_id"), "date": int(time.time()), "chat": chat, "text": visible}
+
+    async def _m_editMessageReplyMarkup(self, p):
+        self._check_text({"text": "x", "reply_markup": p.get("reply_markup")})
+        chat = self._chat(p.get("chat_id"))
+        self.sent.append({"chat_id": chat["id"], "text": None, "plain": None, "edited": True, "markup_only": True,
+                          "message_id": p.get("message_id"), "reply_markup": p.get("reply_markup"),
+                          "t": time.monotonic()})
+        return {"message_id": p.get("message_id"), "date": int(time.time()), "chat": chat, "text": "…"}
 
     async def _m_answerCallbackQuery(self, p):
         return True

@@ -57,7 +57,8 @@ def command_body(text: str, response_url: str, channel: str = "C1", channel_name
 
 
 def action_body(value: Optional[str], response_url: str, channel: str = "C1", user: str = "U1", team: str = "T1",
-                home: bool = False) -> str:
+                home: bool = False, message: Optional[dict] = None) -> str:
+    """A block_actions payload; `message`: the (non-ephemeral) message the button is on, as Slack includes it."""
     payload = {"type": "block_actions", "team": {"id": team, "domain": "t"}, "api_app_id": "A1", "token": "legacy",
                "user": {"id": user, "username": "ada", "name": "ada", "team_id": team}, "trigger_id": "1.2.3",
                "actions": [{"action_id": "pw:0", "block_id": "b1", "type": "button", "action_ts": "1.2",
@@ -69,6 +70,9 @@ def action_body(value: Optional[str], response_url: str, channel: str = "C1", us
         payload.update(container={"type": "message", "message_ts": "1.1", "channel_id": channel,
                                   "is_ephemeral": True},
                        channel={"id": channel, "name": "general"}, response_url=response_url)
+        if message is not None:
+            payload["container"]["is_ephemeral"] = False
+            payload["message"] = {"type": "message", "ts": "1.1", "bot_id": "B1", **message}
     return urlencode({"payload": json.dumps(payload)})
 
 

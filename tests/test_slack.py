@@ -335,3 +335,33 @@ async def test_a_trending_post_whose_second_message_fails_resumes_at_that_messag
         assert delivered.count(p.title) == 1
     clock.set("2026-03-11T09:30:00+00:00")
     assert core.due_digests() == []
+
+
+async def test_show_more_for_a_topic_grows_the_posted_digest(served, fake, core):
+    """"Show K more for this topic" under a digest posted in a channel: response_url replaces that message with
+    the same blocks plus the topic's other papers where the button was (the button itself is used up)."""
+    from datetime import timedelta
+
+    from slack_sdk.models.blocks import Block
+
+    await command(served, fake, "follow attention", "r1")
+    core.clock.advance(hours=1)
+    core.store.papers.upsert_many([Paper.make(f"Attention study {i}", f"2603.{700 + i:05d}", abstract="Attention.",
+                                              published="2026-03-10", upvotes=i) for i in range(9)],
+                                  now=core.clock().isoformat(timespec="seconds"))
+    digest = next(d for d in core.due_digests(core.clock() + timedelta(hours=3)) if d.chat.chat_id == "T1/C1")
+    core.record_delivery(digest, await served.adapter.deliver(digest))
+    [post] = [c for c in fake.calls_to("chat.postMessage") if c.params.get("channel") == "C1"][-1:]
+    blocks = post.params["blocks"] if isinstance(post.params["blocks"], list) else json.loads(post.params["blocks"])
+    more = next(v for v in values({"blocks": blocks}) if v.startswith("dsec:"))
+    await served.post(action_body(more, fake.response_url("m1"), message={"text": post.params["text"],
+                                                                          "blocks": blocks}))
+    [grown] = await fake.wait_for(lambda: [m for r, m in fake.responses if r == "m1"])
+    assert grown["replace_original"] is True
+    assert more not in values(grown) and len(grown["blocks"]) > len(blocks)
+    assert grown["blocks"][: 2] == blocks[: 2]  # the digest itself is unchanged above
+    assert "more for “attention”" in blob(grown)
+    for b in grown["blocks"]:
+        Block.parse(b).validate_json()
+    ids = [e["action_id"] for b in grown["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert len(ids) == len(set(ids))

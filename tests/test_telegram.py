@@ -197,3 +197,31 @@ async def test_every_command_answers_through_telegram(store, clock):
         for text, fragment in expected:
             [reply] = await say(fake, 5, text)
             assert fragment.lower() in reply["plain"].lower(), (text, reply["plain"])
+
+
+async def test_show_more_for_a_topic_grows_the_digest_message_in_place(store, clock):
+    """"Show K more for this topic" under a delivered digest: the papers join that message (editMessageText),
+    numbered on, and the used-up button is gone; nothing new is posted."""
+    from datetime import timedelta
+
+    from bot.models import Paper
+
+    async with running(store, clock) as (fake, adapter, core):
+        await say(fake, 5, "/follow diffusion")
+        clock.advance(hours=1)
+        store.papers.upsert_many([Paper.make(f"Diffusion study {i}", f"2603.{500 + i:05d}", abstract="Diffusion.",
+                                             published="2026-03-10", upvotes=i) for i in range(8)],
+                                 now=clock().isoformat(timespec="seconds"))
+        [digest] = core.due_digests(clock() + timedelta(hours=2))
+        result = await adapter.deliver(digest)
+        core.record_delivery(digest, result)
+        sent = [m for m in fake.sent if m["chat_id"] == 5]
+        last = sent[-1]
+        more = next(a for a in actions(last) if a.startswith("dsec:"))
+        before = len(sent)
+        fake.press(5, more, message=last)
+        [edit] = (await fake.wait_sent(before + 1, chat_id=5))[before:]
+        assert edit.get("edited") and edit["message_id"] == last["message_id"]
+        assert edit["plain"].startswith(last["plain"])  # the digest stays, the rest of the topic joins it
+        assert "3 more for “diffusion”" in edit["plain"] and "\n6. " in edit["plain"]
+        assert more not in actions(edit) and any(a.startswith("abs:") for a in actions(edit))
