@@ -22,6 +22,7 @@ from typing import Optional, Sequence
 from bot import digests as dg
 from bot.models import Button, Card, Claim, DigestPaper, DigestSection, Paper, Reply, Section
 from bot.render import snippet
+from bot.code_alerts import code_lines, recent_releases
 from bot.source_status import source_notes
 
 MORE_CAP = 30  # papers kept per section for "Show K more for this topic"
@@ -124,6 +125,16 @@ class DigestBuilder:
     def __init__(self, store, searcher):
         self.store, self.searcher = store, searcher
         self._notes: dict[str, list[str]] = {}
+        self._releases: Optional[list] = None
+
+    def code_lines(self, claim: Claim, topics: Sequence[str], now: datetime) -> list[str]:
+        """bot.code_alerts for one chat; recorded as told only for a real claim (a preview tells nothing)."""
+        if self._releases is None:
+            self._releases = recent_releases(self.store, now)
+        if not self._releases:
+            return []
+        return code_lines(self.store, self.searcher, claim.chat, topics, self._releases, mark=bool(claim.id),
+                          now=dg.iso(now))
 
     def source_notes(self, day: str) -> list[str]:
         """bot.source_status.source_notes, once per day per build."""
@@ -176,12 +187,18 @@ class DigestBuilder:
             counts[t] = n - sum(1 for pk in gone if pk > lo and pk in m.members)
         ms = [(t, m) for t, m in ms if counts[t] > 0]
         sources = self.source_notes(claim.local_date)  # a failing source or a day without announcement
+        code = self.code_lines(claim, topics, tick.now)  # papers of this chat that gained code since its last digest
+        if not ms and code:
+            built.notes += code + sources
+            built.reply = Reply(text=f"Your digest for {dg.label(claim.local_date)}: no new papers for your topics, "
+                                     "but code was released:\n" + "\n".join(code + sources))
+            return built
         if not ms:
             if chat.notify_empty:
                 fresh = sum(1 for pk in tick.meta if pk > lo)
                 built.notes.append(f"Nothing new for your topics today ({fresh} new papers checked)." if fresh else
                                    "Nothing new today: no new papers arrived since your last digest.")
-                built.notes += sources
+                built.notes += code + sources
                 built.reply = Reply(text="\n".join(built.notes))
             return built
         built.notes += sources
@@ -229,7 +246,7 @@ class DigestBuilder:
         n = len({pk for t in ranked for pk in tick.topics[t].pks[bisect_right(tick.topics[t].pks, lo):]} - gone)
         built.reply = Reply(
             text=f"Your digest for {dg.label(claim.local_date)}: {n} new paper{'s' if n != 1 else ''} for your topics."
-            + "".join("\n" + note for note in sources),
+            + "".join("\n" + note for note in code + sources),
             sections=tuple(replies),
             footer="Change what you follow with /topics, the time with /time HH:MM, how often with /frequency.")
         return built

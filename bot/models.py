@@ -351,3 +351,12 @@ class SourceState:
     last_attempt: Optional[str] = None
     failing_since: Optional[str] = None
     last_error: str = ""
+
+
+@dataclass(frozen=True)
+class CodeRelease:
+    """A stored paper that later gained a code repository (`at`, ISO UTC): a digest's "code released" line."""
+
+    paper: Paper
+    pk: int
+    at: str

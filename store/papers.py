@@ -8,7 +8,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.models import IngestReport, Paper, normalize_title
+from bot.models import CodeRelease, IngestReport, Paper, normalize_title
 from store.db import fetch_dicts, fetch_dicts_in, register
 
 migrations = register(Migrations("papers"))
@@ -16,7 +16,7 @@ migrations = register(Migrations("papers"))
 COLUMNS = (
     "id", "arxiv_id", "norm_title", "title", "abstract", "authors", "published", "hf_date",
     "upvotes", "comments", "categories", "github_repo", "sources", "first_seen", "updated_at",
-    "github_stars", "project_page", "ai_summary", "ai_keywords",
+    "github_stars", "project_page", "ai_summary", "ai_keywords", "code_added_at",
 )
 
 
@@ -90,6 +90,13 @@ def m003_papers_hf_extras(db: Database) -> None:
     db.execute("ALTER TABLE papers ADD COLUMN project_page TEXT")
     db.execute("ALTER TABLE papers ADD COLUMN ai_summary TEXT NOT NULL DEFAULT ''")
     db.execute("ALTER TABLE papers ADD COLUMN ai_keywords TEXT NOT NULL DEFAULT '[]'")
+
+
+@migrations()
+def m004_papers_code_added_at(db: Database) -> None:
+    # when a stored paper later gained a code repository (HF `githubRepo` appeared): the digests' "code released" line
+    db.execute("ALTER TABLE papers ADD COLUMN code_added_at TEXT")
+    db.execute("CREATE INDEX papers_code_added_at ON papers(code_added_at) WHERE code_added_at IS NOT NULL")
 
 
 def utcnow_iso() -> str:
@@ -186,6 +193,7 @@ def _new_row(p: Paper, now: str, norm_title: Optional[str] = None) -> dict:
         "project_page": p.project_page,
         "ai_summary": p.ai_summary or "",
         "ai_keywords": _json_list(p.ai_keywords),
+        "code_added_at": None,
     }
 
 
@@ -253,6 +261,8 @@ class PaperRepo:
                     report.added += 1
                     continue
                 merged = _merge(old, p)
+                if merged["github_repo"] and not old["github_repo"] and old["id"] not in inserted_ids:
+                    merged["code_added_at"] = now  # the paper was stored without code; now it has some
                 if any(merged[k] != old[k] for k in COLUMNS if k != "updated_at"):
                     merged["updated_at"] = now
                     old.update(merged)  # a row inserted in this chunk is updated in place before its INSERT
@@ -363,6 +373,11 @@ class PaperRepo:
                 [first_day, last_day, limit],
             )
         ]
+
+    def code_released_since(self, since: str, limit: int = 200) -> list[CodeRelease]:
+        """Papers that gained a code repository at or after `since` (ISO UTC), newest first."""
+        return [CodeRelease(row_to_paper(r), r["pk"], r["code_added_at"]) for r in self._rows(
+            "SELECT * FROM papers WHERE code_added_at >= ? ORDER BY code_added_at DESC LIMIT ?", [since, limit])]
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM papers").fetchone()[0]
