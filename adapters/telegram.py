@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats,
                       BotCommandScopeAllPrivateChats, BotCommandScopeDefault, InlineKeyboardMarkup, Update)
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import BotCommandLimit, ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
@@ -230,7 +230,8 @@ MENU_SCOPES = ((BotCommandScopeDefault(), "private"), (BotCommandScopeAllPrivate
 async def set_menus(bot) -> None:
     for scope, which in MENU_SCOPES:
         try:
-            await bot.set_my_commands([BotCommand(n, d) for n, d in registry.menu(which)], scope=scope)
+            menu = registry.menu(which)[: BotCommandLimit.MAX_COMMAND_NUMBER]  # 100 at most per menu
+            await bot.set_my_commands([BotCommand(n, d) for n, d in menu], scope=scope)
         except TelegramError as e:
             log.warning("setMyCommands (%s) failed: %s", scope.type, e)
 

@@ -70,3 +70,16 @@ def test_the_builtin_rules_come_from_the_registry():
         assert 1 <= len(description) <= 256 and len(name) <= 32
     assert "start" not in dict(registry.menu("group")) and "start" not in dict(registry.menu("admins"))
     assert slack_render.subcommands() == {c.name for c in registry.commands()}
+
+
+async def test_slack_help_lists_every_command_as_a_papers_subcommand(store, clock):
+    """`/papers help` is the registry's help in Slack's words: every command as `/papers NAME`, no aliases (Slack
+    only knows the names)."""
+    core = Core(store, clock=clock)
+    reply = await core.handle(Message("slack", "T1/U1", "U1", text=slack_render.to_core_text("help")))
+    text = "\n".join(b["text"]["text"] for m in slack_render.reply_messages(reply) for b in m.get("blocks", [])
+                     if b["type"] == "section")
+    for c in registry.commands():
+        if c.in_help:
+            assert f"/papers {c.name}" in text, c.name
+    assert "(also /" not in text
