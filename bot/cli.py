@@ -80,7 +80,7 @@ def stats(obj: Context) -> None:
 
 def _register() -> None:
     # each feature module adds its commands to `cli`
-    from bot import cli_chat, cli_ingest, cli_search  # noqa: F401
+    from bot import cli_chat, cli_ingest, cli_learn, cli_search  # noqa: F401
 
 
 _register()

@@ -43,6 +43,7 @@ class Core:
         self.clock = clock
         self.holder = holder or uuid.uuid4().hex[:16]  # this process's name on the leases it holds
         self._searcher = None
+        self._learner = None
         self._commands = None
         self.last_claimed = 0  # slots claimed (or re-claimed) by the last due_digests call
         self._tick: Optional[Tick] = None  # the current tick's shared work: one window, one instant
@@ -57,6 +58,15 @@ class Core:
 
             self._searcher = Searcher(self.store)
         return self._searcher
+
+    @property
+    def learner(self):
+        """Feedback-trained models and similar papers (bot/taste.py), built lazily off the event loop."""
+        if self._learner is None:
+            from bot.taste import Learner
+
+            self._learner = Learner(self.store)
+        return self._learner
 
     @property
     def builder(self) -> DigestBuilder:

@@ -12,6 +12,7 @@ class Store:
     def __init__(self, path: str | Path = ":memory:", create: bool = True):
         from store.chats import ChatRepo
         from store.deliveries import DeliveryRepo
+        from store.learning import LearningRepo
         from store.papers import PaperRepo
         from store.search_index import SearchRepo
         from store.links import LinkRepo
@@ -28,6 +29,7 @@ class Store:
         self.sources = SourceRepo(self.db)
         self.links = LinkRepo(self.db)
         self.seen = SeenRepo(self.db)
+        self.learning = LearningRepo(self.db)
 
     def reopen(self) -> "Store":
         """A second connection to the same database file (for a worker thread)."""

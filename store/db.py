@@ -62,6 +62,7 @@ def open_database(path: str | Path = ":memory:", create: bool = True) -> Databas
     # import for side effects: each module registers its migrations
     from store import chats, links, papers, search_index, seen, sources  # noqa: F401
     from store import deliveries  # noqa: F401  (claims, parts, the ingest sequence: after papers)
+    from store import learning  # noqa: F401  (votes, saves: after chats)
 
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0)
