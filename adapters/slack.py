@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import time
+from dataclasses import replace as dc_replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Optional
@@ -34,6 +35,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_render import extended_blocks, home_view, reply_messages, to_core_text, unescape
+from bot import feedback as fb
 from bot.config import Settings
 from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
 from store.slack_oauth import installation_store, oauth_state_store
@@ -44,8 +46,10 @@ PLATFORM = "slack"
 # the bot is gone from that conversation: stop sending there (the core deactivates the chat), never retry
 BLOCKED = {"not_in_channel", "channel_not_found", "is_archived", "account_inactive", "invalid_auth",
            "token_revoked", "user_not_found", "cannot_dm_bot"}
-SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "im:history",  # im:history: DMs to the app
-          "links:read", "links:write"]  # link_shared + chat.unfurl
+# im:history: DMs to the app; links:*: link_shared + chat.unfurl; reactions:read: 👍/👎 on single-paper messages
+SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "im:history", "links:read", "links:write",
+          "reactions:read"]
+VOTES = {"+1": 1, "thumbsup": 1, "-1": -1, "thumbsdown": -1}  # reaction names (a skin tone follows "::")
 # Bolt accepts a signature whose timestamp is within 5 minutes of now, either side: a replay can come 10 minutes on
 REPLAY_MEMORY = timedelta(minutes=15)
 EVENT_MEMORY = timedelta(hours=2)  # Slack retries a failed event 3 times, the last about 5 minutes later
@@ -195,6 +199,8 @@ class SlackAdapter:
         app.action(re.compile(r"^pw:"))(self._on_action)
         app.event("app_home_opened")(self._on_home)
         app.event("message")(self._on_message)
+        app.event("reaction_added")(self._on_reaction)
+        app.event("reaction_removed")(self._on_reaction)
         app.event("app_uninstalled")(self._on_uninstalled)
         app.event("tokens_revoked")(self._on_uninstalled)
         app.event("link_shared")(self._on_link_shared)
@@ -245,6 +251,18 @@ class SlackAdapter:
     async def _on_home(self, event, context, client) -> None:
         if event.get("tab", "home") == "home":
             await self._publish_home(client, context.team_id, event["user"])
+
+    async def _on_reaction(self, event, context) -> None:
+        """👍/👎 on one of the bot's single-paper messages is the reacting user's vote; removing it withdraws it."""
+        item = event.get("item") or {}
+        value = VOTES.get((event.get("reaction") or "").split("::", 1)[0])
+        user = event.get("user") or ""
+        if item.get("type") != "message" or value is None or not user or user == context.bot_user_id:
+            return
+        chat = chat_key(context.team_id or context.enterprise_id, item.get("channel", ""))
+        paper_id = fb.message_paper(self.core, PLATFORM, chat, item.get("ts", ""))
+        if paper_id is not None:
+            fb.react(self.core, PLATFORM, chat, user, paper_id, value if event.get("type") == "reaction_added" else 0)
 
     async def _on_uninstalled(self, event, context) -> None:
         """The workspace removed the app (or revoked its bot token): forget the token, its chats stop receiving posts."""
@@ -303,12 +321,15 @@ class SlackAdapter:
                 await respond(replace_original=True, text=original.get("text") or "Paperwire", blocks=grown)
                 return
         if reply.broadcast and channel:
-            result = await self._post(client, None, channel, reply)
+            result = await self._post(client, None, channel, reply, chat_id=msg.chat_id)
             if result.status == "sent":
                 return
             reply = Reply(text="I can't post in this conversation. Invite me with `/invite @Paperwire` and try again."
                           if result.status == "blocked" else "Slack is busy, please try again in a minute.",
                           error=True)
+        if reply.document is not None:  # an ephemeral answer cannot carry a file: the text follows the reply
+            body = reply.document.data.decode("utf-8", "replace")
+            reply = dc_replace(reply, footer=(reply.footer + "\n" if reply.footer else "") + body, document=None)
         for i, payload in enumerate(reply_messages(reply)):
             # "Next 5": the page replaces the message it was pressed on (response_url replace_original)
             replace = reply.replace and not reply.extend and msg.action is not None and i == 0
@@ -348,7 +369,8 @@ class SlackAdapter:
         finally:
             self._last_post[channel] = time.monotonic()
 
-    async def _post(self, client, token: Optional[str], channel: str, reply: Reply) -> DeliveryResult:
+    async def _post(self, client, token: Optional[str], channel: str, reply: Reply,
+                    chat_id: Optional[str] = None) -> DeliveryResult:
         """Post an interactive Reply publicly (a shared paper: several messages if it is long)."""
         refs = []
         for payload in reply_messages(reply):
@@ -356,6 +378,9 @@ class SlackAdapter:
             if result.status != "sent":
                 return result if not refs else DeliveryResult("sent", message_ref=",".join(refs))
             refs.append(result.message_ref or "")
+        if chat_id and len(reply.cards) == 1:  # one paper: 👍/👎 reactions on it become votes
+            for ts in refs:
+                fb.remember_message(self.core, PLATFORM, chat_id, ts, reply.cards[0].paper.id)
         return DeliveryResult("sent", message_ref=",".join(refs))
 
     # ---- delivery: the scheduler fixes the parts (our rendering) with the claim, then sends them one by one -------

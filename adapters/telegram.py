@@ -12,16 +12,19 @@ import hmac
 import json
 import logging
 import time
+from dataclasses import replace
 from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats,
-                      BotCommandScopeAllPrivateChats, BotCommandScopeDefault, InlineKeyboardMarkup, Update)
+                      BotCommandScopeAllPrivateChats, BotCommandScopeDefault, InlineKeyboardMarkup, InputFile,
+                      Update)
 from telegram.constants import BotCommandLimit, ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
+from adapters import telegram_learn
 from adapters.telegram_render import NO_PREVIEW, Chunk, extended, inline_results, render, without_button
 from adapters.telegram_links import link_handler
 from adapters.telegram_send import Redact, rate_limiter, send_chunk
@@ -51,8 +54,12 @@ def _chat_ref(chat_id: str) -> int | str:
 
 
 async def send_reply(app: Application, chat_id: int | str, reply: Reply) -> None:
+    message = None
     for chunk in render(reply):
-        await send_chunk(app, chat_id, chunk)
+        message = await send_chunk(app, chat_id, chunk)
+    if reply.document is not None:
+        await app.bot.send_document(chat_id, InputFile(reply.document.data, filename=reply.document.name))
+    telegram_learn.remember(app.bot_data["core"], str(chat_id), message, reply)
 
 
 def _message(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str = "", action: str | None = None) -> Message:
@@ -129,7 +136,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if not message or not message.text:
         return
-    reply = await context.bot_data["core"].handle(_message(update, context, text=message.text))
+    msg = _message(update, context, text=message.text)
+    if message.text.startswith("/import") and message.text[1:].split(None, 1)[0].split("@", 1)[0] == "import":
+        found = await telegram_learn.attachment_of(message, context.bot)  # `/import` as a reply to a .bib file
+        if isinstance(found, Reply):
+            await send_reply(context.application, update.effective_chat.id, found)
+            return
+        msg = replace(msg, attachment=found)
+    reply = await context.bot_data["core"].handle(msg)
     await send_reply(context.application, update.effective_chat.id, reply)
 
 
@@ -142,6 +156,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     reply = await context.bot_data["core"].handle(_message(update, context, action=query.data or ""))
     if reply.error and len(reply.text) <= 200 and not reply.cards:
         await query.answer(reply.text, show_alert=True)
+        return
+    if reply.toast:  # a vote or a save: acknowledged on the button, no new message
+        await query.answer(reply.text[:200])
         return
     await query.answer()
     if reply.replace and await edit_in_place(context.application, query, reply):
@@ -254,6 +271,7 @@ def build_application(core, settings: Settings, read_timeout: float = 10.0) -> A
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(InlineQueryHandler(on_inline))
+    telegram_learn.add_handlers(app)
     app.add_handler(ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(on_error)
     return app

@@ -155,9 +155,11 @@ def plan(chats: Sequence[Chat], claims: Sequence[ClaimState], now: datetime) -> 
 
 
 def paper_buttons(paper_id: str, share: bool = True) -> tuple[Button, ...]:
-    """The buttons every paper card carries."""
+    """The buttons every paper card carries: Abstract, (Share,) 👍, 👎, Save, Similar (bot/commands_learn.py)."""
     abstract = Button("Abstract", f"abs:{paper_id}")
-    return (abstract, Button("Share", f"share:{paper_id}")) if share else (abstract,)
+    learn = (Button("👍", f"up:{paper_id}"), Button("👎", f"dn:{paper_id}"), Button("Save", f"sv:{paper_id}"),
+             Button("Similar", f"sim:{paper_id}"))
+    return ((abstract, Button("Share", f"share:{paper_id}")) if share else (abstract,)) + learn
 
 
 def paper_card(paper: Paper, matched: Sequence[str] = (), why: Sequence[str] = (), share: bool = True) -> Card:

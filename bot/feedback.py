@@ -64,6 +64,24 @@ def vote(core, platform: str, chat_id: str, user_id: str, paper_id: str, value: 
     return result
 
 
+def react(core, platform: str, chat_id: str, user_id: str, paper_id: str, value: int) -> None:
+    """A reaction on a single-paper message: the vote becomes `value` (0: the reaction was removed, withdrawn)."""
+    learning = core.store.learning
+    if value:
+        learning.set_votes(platform, chat_id, user_id, [(paper_id, value)], source="reaction", now=now_iso(core))
+    else:
+        learning.withdraw(platform, chat_id, user_id, paper_id)
+    core.learner.refresh_soon(platform, chat_id)
+
+
+def remember_message(core, platform: str, chat_id: str, message_ref: str, paper_id: str) -> None:
+    core.store.learning.remember_message(platform, chat_id, message_ref, paper_id, now=now_iso(core))
+
+
+def message_paper(core, platform: str, chat_id: str, message_ref: str) -> Optional[str]:
+    return core.store.learning.message_paper(platform, chat_id, message_ref)
+
+
 def set_votes(core, platform: str, chat_id: str, user_id: str, votes: Sequence[tuple[str, int]],
               source: str = "cli") -> int:
     n = core.store.learning.set_votes(platform, chat_id, user_id, votes, source=source, now=now_iso(core))

@@ -241,7 +241,8 @@ def fit_model(space: FeatureSpace, positive_rows: Sequence[int], negative_rows: 
         return None
     cols = np.unique(X.indices).astype(np.int32)
     sub = X[:, cols]
-    clf = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=200)
+    # the dual problem: a few hundred papers x tens of thousands of terms (4x faster than the primal here)
+    clf = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", dual=True, max_iter=500)
     clf.fit(sub, y)
     coef = clf.coef_.ravel().astype(np.float32)
     keep = coef != 0

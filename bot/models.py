@@ -151,6 +151,14 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file: one the user sent with a command (e.g. a .bib for /import), or one a Reply sends (a BibTeX export)."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     """A platform-neutral answer. `text` is plain text (adapters escape it); cards render as paper entries.
 
@@ -170,6 +178,8 @@ class Reply:
     first_number: int = 1
     replace: bool = False
     extend: bool = False  # with replace: add under the pressed message's content (its pressed button goes)
+    toast: bool = False  # a button press acknowledged in place (Telegram: answerCallbackQuery text; Slack: ephemeral)
+    document: Optional[Attachment] = None  # a file to send with the text (platforms without files show it inline)
 
 
 AdminCheck = Callable[[], Awaitable[bool]]
@@ -204,6 +214,7 @@ class Message:
     chat_title: str = ""
     is_admin: Optional[AdminCheck] = None
     resolve_channel: Optional[ChannelResolver] = None  # "@name" -> ChannelInfo (user and bot both admins there)
+    attachment: Optional[Attachment] = None  # a file sent with the command (Telegram: a document with a caption)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ def render(reply: Reply, first_number: int = 1) -> tuple[str, list[Button]]:
             lines.append("  ".join(label(b) for b in sec.buttons))
     if reply.footer:
         lines.append(reply.footer)
+    if reply.document is not None:
+        lines.append(f"--- {reply.document.name} ---\n" + reply.document.data.decode("utf-8", "replace").rstrip())
     if reply.buttons:
         lines.append("  ".join(label(b) for b in reply.buttons))
     return "\n".join(lines), buttons

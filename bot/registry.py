@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 # every module that registers commands or actions (imported on first use of the registry)
-MODULES = ("bot.commands", "bot.commands_settings", "bot.actions", "bot.source_commands")
+MODULES = ("bot.commands", "bot.commands_settings", "bot.actions", "bot.source_commands", "bot.commands_learn")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # Telegram's rule for bot commands (lowercase, <= 32)
 
 

@@ -36,8 +36,8 @@ def m001_feedback(db: Database) -> None:
             user_id TEXT NOT NULL,
             saved_at TEXT NOT NULL,
             in_taste INTEGER NOT NULL DEFAULT 1,  -- 0 after /taste reset: still saved, no longer a positive
-            PRIMARY KEY (chat_pk, paper_id)
-        ) WITHOUT ROWID"""
+            UNIQUE (chat_pk, paper_id)
+        )"""
     )
     db.execute(
         """CREATE TABLE card_messages (
@@ -115,6 +115,17 @@ class LearningRepo:
                updated_at=excluded.updated_at""",
             [(pk, user_id, pid, 1 if v > 0 else -1, source, now) for pid, v in votes])
 
+    def withdraw(self, platform: str, chat_id: str, user_id: str, paper_id: str) -> bool:
+        pk = self._pk(platform, chat_id)
+        if pk is None:
+            return False
+        with self.db.conn:
+            n = self.db.execute("DELETE FROM votes WHERE chat_pk=? AND user_id=? AND paper_id=?",
+                                [pk, user_id, paper_id]).rowcount
+            if n:
+                self._bump(pk)
+        return bool(n)
+
     def user_vote(self, platform: str, chat_id: str, user_id: str, paper_id: str) -> int:
         row = self.db.execute("SELECT v.value FROM votes v JOIN chats c ON c.pk=v.chat_pk WHERE c.platform=? "
                               "AND c.chat_id=? AND v.user_id=? AND v.paper_id=?",
@@ -190,7 +201,7 @@ class LearningRepo:
         pk = self._pk(platform, chat_id)
         if pk is None:
             return []
-        return [r[0] for r in self.db.execute("SELECT paper_id FROM saves WHERE chat_pk=? ORDER BY saved_at, paper_id",
+        return [r[0] for r in self.db.execute("SELECT paper_id FROM saves WHERE chat_pk=? ORDER BY saved_at, rowid",
                                               [pk])]
 
     # -- the bot's single-paper messages -------------------------------------------------------------------------

@@ -132,11 +132,14 @@ class FakeTelegram:
         self._runner: Optional[web.AppRunner] = None
         self._closing = False
         self.url = ""
+        self.files: dict[str, bytes] = {}  # file_id -> bytes users "uploaded" (getFile + download)
+        self.documents: list[dict] = []  # every accepted sendDocument: chat_id, name, data, caption
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
     async def __aenter__(self) -> "FakeTelegram":
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.*}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -265,6 +268,29 @@ class FakeTelegram:
         msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": self.chats[old_id],
                "from": self.user(7), "migrate_to_chat_id": new_id}
         return self.enqueue({"message": msg})
+
+    def document_update(self, chat_id: int, data: bytes, name: str = "library.bib", caption: str = "",
+                        user_id: Optional[int] = None, kind: str = "private") -> dict:
+        """A user sends a file (optionally with a caption such as "/import"); the bytes are served by getFile."""
+        file_id = f"doc{next(self._ids)}"
+        self.files[file_id] = data
+        msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": self._chat(chat_id, kind),
+               "from": self.user(user_id if user_id is not None else chat_id),
+               "document": {"file_id": file_id, "file_unique_id": "u" + file_id, "file_name": name,
+                            "file_size": len(data), "mime_type": "text/x-bibtex"}}
+        if caption:
+            msg["caption"] = caption
+            if caption.startswith("/"):
+                msg["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(caption.split()[0])}]
+        return self.enqueue({"message": msg})
+
+    def reaction(self, chat_id: int, message_id: int, user_id: int, new: tuple[str, ...] = (),
+                 old: tuple[str, ...] = ()) -> dict:
+        """A user's reactions on a message changed from `old` to `new` emoji (the `message_reaction` update)."""
+        emoji = lambda xs: [{"type": "emoji", "emoji": e} for e in xs]  # noqa: E731
+        return self.enqueue({"message_reaction": {"chat": self._chat(chat_id), "message_id": message_id,
+                                                  "user": self.user(user_id), "date": int(time.time()),
+                                                  "old_reaction": emoji(old), "new_reaction": emoji(new)}})
 
     # ---- waiting ---------------------------------------------------------------------------------------------
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -470,6 +496,29 @@ class FakeTelegram:
 
     async def _m_answerCallbackQuery(self, p):
         return True
+
+    async def _m_getFile(self, p):
+        file_id = p.get("file_id")
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": len(self.files[file_id]),
+                "file_path": f"documents/{file_id}"}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id])
+
+    async def _m_sendDocument(self, p):
+        chat = self._chat(p.get("chat_id"))
+        doc = p.get("document")
+        data = doc.file.read() if hasattr(doc, "file") else str(doc).encode()
+        self.documents.append({"chat_id": chat["id"], "name": getattr(doc, "filename", ""), "data": data,
+                               "caption": p.get("caption")})
+        return {"message_id": next(self._ids), "date": int(time.time()), "chat": chat,
+                "document": {"file_id": "sent", "file_unique_id": "sent"},
+                "from": {"id": self.bot_id, "is_bot": True, "first_name": "Paperwire", "username": self.username}}
 
     async def _m_answerInlineQuery(self, p):
         return True

@@ -34,11 +34,11 @@ async def chat(core, lines: str, **kw) -> str:
 async def test_console_runs_commands_and_presses_numbered_buttons(store, clock):
     seed(store)
     core = Core(store, clock=clock)
-    text = await chat(core, "/search diffusion\n11\n/follow diffusion\n/topics\n1\n/topics\n/quit\n/help\n",
+    text = await chat(core, "/search diffusion\n31\n/follow diffusion\n/topics\n1\n/topics\n/quit\n/help\n",
                       chat_id="ada", tz="Europe/Berlin")
     assert "console chat as ada (Europe/Berlin)" in text
     assert "8 papers for “diffusion”" in text
-    assert "[11] More results" in text and "Results 6-8 of 8" in text  # pressed by typing 11
+    assert "[31] More results" in text and "Results 6-8 of 8" in text  # pressed by typing 31 (6 buttons per card)
     assert "Following “diffusion”" in text and "[1] Unfollow 1" in text
     assert "Unfollowed “diffusion”" in text and "No topics followed" in text
     assert "Paperwire finds research papers" not in text  # nothing after /quit
@@ -94,7 +94,7 @@ def test_render_numbers_card_and_reply_buttons(store):
     core = Core(store)
     r = Commands(core).search(None, core.ensure_chat("console", "me"), "diffusion")
     text, buttons = render(r)
-    assert len(buttons) == 2 * len(r.cards) + len(r.buttons)
+    assert len(buttons) == 6 * len(r.cards) + len(r.buttons)  # Abstract, Share, 👍, 👎, Save, Similar
     assert f"[{len(buttons)}] Follow this search" in text
 
 

@@ -190,7 +190,8 @@ async def test_card_snippet_centres_on_the_matched_topic(core, store):
     ingest(store, "2026-03-11T07:00:00+00:00", p(1, "A sequence model", abstract=abstract))
     [card] = cards(due_one(core, "2026-03-11T08:00:00+00:00"))
     assert card.snippet.startswith("… ") and "Mamba layer" in card.snippet and len(card.snippet) <= 250
-    assert card.why == ("mamba",) and [b.action for b in card.buttons] == ["abs:2603.00001", "share:2603.00001"]
+    assert card.why == ("mamba",) and [b.action for b in card.buttons] == [
+        "abs:2603.00001", "share:2603.00001", "up:2603.00001", "dn:2603.00001", "sv:2603.00001", "sim:2603.00001"]
 
 
 async def test_every_card_names_the_topics_of_its_own_chat(core, store):
