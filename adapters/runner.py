@@ -115,10 +115,13 @@ async def serve(core, settings: Settings, stop: asyncio.Event, adapters: Optiona
 
         tasks.append(asyncio.create_task(ingest_forever(core.store, settings, core.clock, stop,
                                                         on_cycle=metrics.ingest_report), name="ingest"))
+    # vectorize the corpus and fit the taught chats' models in a worker thread (bot/taste.py)
+    tasks.append(asyncio.create_task(core.learner.warm(), name="learn-warm"))
     try:
         await stop.wait()
     finally:
         log.info("stopping")
+        core.learner.close()  # a vectorization in progress stops at its next chunk
         # the scheduler stops itself: no new claims, in-flight parts finish and are recorded, the rest is released
         from bot.scheduler import DRAIN
 

@@ -58,6 +58,10 @@ _TERM_HASHER = HashingVectorizer(analyzer=lambda terms: terms, n_features=N_FEAT
                                  norm=None, dtype=np.float32)
 
 
+class Stopped(Exception):
+    """A long build was asked to stop (shutdown)."""
+
+
 def bucket_terms(texts: Iterable[str]) -> dict[int, str]:
     """bucket -> the (shortest) n-gram of these texts hashing to it: names for weights and contributions."""
     terms = sorted({t for text in texts for t in analyze(text)}, key=lambda t: (len(t), t))
@@ -105,11 +109,16 @@ class FeatureSpace:
         counts.data /= norms[rows].astype(np.float32)
         return counts
 
-    def fit(self, ids: Sequence[str], texts: Sequence[str], max_pk: int = 0, chunk: int = 10000) -> "FeatureSpace":
+    def fit(self, ids: Sequence[str], texts: Sequence[str], max_pk: int = 0, chunk: int = 10000,
+            stop=None) -> "FeatureSpace":
         """Fit the IDF on these papers and build their matrix (the one expensive step). Two passes over chunks:
         counts (kept, float32/int32) and document frequencies, then weights in place, then one CSC copy."""
         start = time.perf_counter()
-        blocks = [self._counts(texts[i:i + chunk]) for i in range(0, len(texts), chunk)]
+        blocks = []
+        for i in range(0, len(texts), chunk):
+            if stop is not None and stop.is_set():
+                raise Stopped("feature space build stopped")
+            blocks.append(self._counts(texts[i:i + chunk]))
         n = len(texts)
         df = np.zeros(N_FEATURES, dtype=np.int64)
         for b in blocks:

@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from bot.learn import MIN_POSITIVES, FeatureSpace, TasteModel, bucket_terms, fit_model, paper_text
+from bot.learn import MIN_POSITIVES, FeatureSpace, Stopped, TasteModel, bucket_terms, fit_model, paper_text
 from bot.models import Paper
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,16 @@ class Learner:
         self._models: dict[tuple[str, str], TasteModel] = {}
         self._lock = threading.RLock()
         self._tasks: set[asyncio.Task] = set()
+        self._stop = threading.Event()
+
+    def close(self) -> None:
+        """Shutdown: a build in a worker thread stops at its next chunk (the process need not wait a minute)."""
+        self._stop.set()
 
     # -- the corpus ----------------------------------------------------------------------------------------------
     def _read(self, after_pk: int) -> tuple[list[str], list[str], int]:
         ids, texts, last = [], [], after_pk
-        while True:
+        while not self._stop.is_set():
             rows = self.store.learning.texts_after(last, READ_CHUNK)
             if not rows:
                 return ids, texts, last
@@ -65,6 +70,7 @@ class Learner:
                 ids.append(pid)
                 texts.append(paper_text(title, abstract))
             last = rows[-1][0]
+        raise Stopped("learner closed")
 
     def sync(self) -> FeatureSpace:
         """Build the space on first use, add papers stored since, refit the IDF when the corpus grew a lot."""
@@ -75,7 +81,7 @@ class Learner:
                 return space
             if space is None or space.needs_refit(len(space) + (top - space.max_pk)):
                 ids, texts, last = self._read(0)
-                fresh = FeatureSpace().fit(ids, texts, max_pk=last)
+                fresh = FeatureSpace().fit(ids, texts, max_pk=last, stop=self._stop)
                 log.info("learn: vectorized %d papers in %.1f s (%.0f MB)", len(fresh), fresh.seconds,
                          fresh.nbytes() / 1e6)
                 self.space, self._models = fresh, {}  # models index rows of the old space
@@ -107,7 +113,7 @@ class Learner:
 
     def _done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), Stopped):
             log.error("learn: background work failed: %r", task.exception())
 
     async def settle(self) -> None:
@@ -117,9 +123,12 @@ class Learner:
 
     async def warm(self) -> None:
         """Start-up: vectorize the corpus, then fit every chat that has feedback."""
-        await asyncio.to_thread(self.sync)
-        for platform, chat_id in self.store.learning.taught_chats():
-            await asyncio.to_thread(self.model, platform, chat_id)
+        try:
+            await asyncio.to_thread(self.sync)
+            for platform, chat_id in self.store.learning.taught_chats():
+                await asyncio.to_thread(self.model, platform, chat_id)
+        except Stopped:
+            pass
 
     # -- models --------------------------------------------------------------------------------------------------
     def model(self, platform: str, chat_id: str) -> Optional[TasteModel]:
