@@ -94,9 +94,9 @@ def recommend_command(obj: Context, chat: str, now, days: int, limit: int, as_js
 def similar_command(obj: Context, ref: str, limit: int, as_json: bool) -> None:
     """The papers nearest to one paper by TF-IDF cosine."""
     core = _core(obj, None)
-    paper = fb.find_paper(core, ref)
+    paper, error = asyncio.run(fb.lookup(core, ref))
     if paper is None:
-        raise click.ClickException(f"{ref!r} is not a paper in the database (give an arXiv id or URL).")
+        raise click.ClickException(error or f"{ref!r} is not a paper I can find (give an arXiv id or link).")
     _print_picks(core.learner.similar(paper, limit=limit), as_json, "No similar papers found.")
 
 

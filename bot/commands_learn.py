@@ -181,10 +181,9 @@ async def similar(cmds, msg: Message, chat: Chat, args: str) -> Reply:
     ref = args.strip()
     if not ref:
         return _err("Which paper? e.g. /similar 2402.13214 or /similar https://arxiv.org/abs/2402.13214")
-    paper = fb.find_paper(cmds.core, ref)
+    paper, error = await fb.lookup(cmds.core, ref)
     if paper is None:
-        return _err(f"I don't have the paper {truncate(ref, 80)}. Give an arXiv id or an arXiv/Hugging Face link "
-                    "of a paper I know (search for it first).")
+        return _err(error or f"I can't find the paper {truncate(ref, 80)}.")
     return await _similar(cmds, paper)
 
 

@@ -48,12 +48,23 @@ def now_iso(core) -> str:
 
 
 def find_paper(core, text: str) -> Optional[Paper]:
-    """A paper in the store from an id (arXiv or Paperwire's), an arXiv / HF / DOI URL."""
+    """A paper in the store from an id (arXiv or Paperwire's own), an arXiv / HF / alphaXiv / DOI link."""
     text = (text or "").strip()
     if not text:
         return None
     ref = paper_ref(text)
     return core.store.papers.get(ref or text[:200])
+
+
+async def lookup(core, text: str) -> tuple[Optional[Paper], Optional[str]]:
+    """(paper, None) from the store, or fetched from arXiv when it is a valid id not stored yet; (None, message)."""
+    paper = find_paper(core, text)
+    if paper is not None:
+        return paper, None
+    from bot.sources.lookup import lookup_paper
+
+    found = await lookup_paper(core.store, core.settings, text, now=now_iso(core))
+    return found.paper, found.error
 
 
 def vote(core, platform: str, chat_id: str, user_id: str, paper_id: str, value: int, source: str = "button") -> int:
@@ -158,5 +169,11 @@ def pick_json(pick) -> dict:
 
 
 def fetcher(core):
-    """`async fetch(arxiv_ids) -> list[Paper]` for imported ids the store lacks, or None when there is no lookup."""
-    return getattr(core, "fetch_papers", None)
+    """`async fetch(arxiv_ids) -> list[Paper]` for imported ids the store lacks (the arXiv API's id_list)."""
+    from bot.sources.fetch import Fetcher
+
+    async def fetch(ids: list[str]) -> list[Paper]:
+        async with Fetcher.interactive(core.settings) as f:
+            return (await f.arxiv_ids(ids[:500])).papers
+
+    return fetch

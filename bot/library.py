@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from bot.models import Paper, normalize_title
-from bot.sources.common import arxiv_id_or_none
+from bot.paper_ref import find_refs, parse_ref
 
 MAX_ENTRIES = 5000
 _ENTRY = re.compile(r"@\s*([A-Za-z]+)\s*[{(]")
 _FIELD = re.compile(r"\s*([A-Za-z][\w\-:.]*)\s*=\s*")
-_IN_TEXT = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|arxiv[:\s]\s*|10\.48550/arxiv\.|huggingface\.co/papers/)"
-                      r"((?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)", re.IGNORECASE)
+# "arXiv preprint arXiv:2205.14135" (journal / note fields): find_refs takes links only, not ids in free text
+_ARXIV_COLON = re.compile(r"arxiv:\s*\S+", re.IGNORECASE)
 _BARE = re.compile(r"^\s*(\d{4}\.\d{4,5})(v\d+)?\s*$")
 
 
@@ -34,13 +34,15 @@ class Entry:
 
 
 def paper_ref(text: str) -> Optional[str]:
-    """An arXiv id from an id, arXiv abs/pdf URL, HF papers URL, `arXiv:ID` or DOI 10.48550/arXiv.ID; else None."""
-    text = (text or "").strip().strip("<>")
-    found = arxiv_id_or_none(text)
-    if found:
-        return found
-    m = _IN_TEXT.search(text)
-    return arxiv_id_or_none(m.group(1)) if m else None
+    """An arXiv id from a library field: an id or link (bot.paper_ref), a link inside text, or `arXiv:ID` in text."""
+    ref = parse_ref(text or "")
+    if ref is None:
+        refs = find_refs(text or "", limit=1)
+        ref = refs[0] if refs else None
+    if ref is None:
+        m = _ARXIV_COLON.search(text or "")
+        ref = parse_ref(m.group(0)) if m else None
+    return ref.arxiv_id if ref else None
 
 
 def _value(text: str, i: int) -> tuple[str, int]:

@@ -61,7 +61,7 @@ def test_similar_json_and_bad_reference(db):
     results = json.loads(r.output)["results"]
     assert len(results) == 5 and all(x["id"] in protein[1:] for x in results)
     r = run(db, "similar", "no-such-paper")
-    assert r.exit_code != 0 and "not a paper in the database" in r.output
+    assert r.exit_code != 0 and "not an arXiv id or link" in r.output
 
 
 def test_import_library_bibtex_and_zotero_csv(db, tmp_path):

@@ -8,6 +8,7 @@ from bot.learn import FeatureSpace, analyze, fit_model, paper_text
 from bot.library import parse_bibtex, parse_library, parse_zotero_csv, paper_ref, to_bibtex
 from store import Store
 from tests.learn_data import ids_of, theme_papers
+from test_fetch import upstream  # noqa: F401 - the fixture
 
 NOW = "2026-03-10T08:00:00+00:00"
 
@@ -173,3 +174,27 @@ def test_bibtex_export_round_trips():
     assert [e.arxiv_id for e in entries] == [p.arxiv_id for p in papers] and bad == 0
     keys = [line.split("{", 1)[1].rstrip(",") for line in text.splitlines() if line.startswith("@misc")]
     assert len(set(keys)) == len(keys)
+
+
+async def test_import_fetches_arxiv_ids_the_store_lacks_and_similar_fetches_a_missing_paper(upstream, store, clock):
+    from bot.config import Settings
+    from bot.models import Attachment, Message
+    from test_paper_lookup import api_entry
+
+    store.papers.upsert_many(theme_papers(), now="2026-03-09T12:00:00+00:00")
+    settings = Settings(hf_endpoint=upstream.url, arxiv_api_url=upstream.url + "/api/query",
+                        arxiv_feed_url=upstream.url + "/rss")
+    core = Core(store, settings, clock=clock)
+    upstream.default["/api/query"] = api_entry("2405.21060", "Transformers are SSMs")
+    upstream.default["/api/papers/2405.21060"] = 404
+    bib = (b"@misc{a, title={Transformers are SSMs}, eprint={2405.21060}, archivePrefix={arXiv}}\n"
+           b"@misc{b, title={x}, eprint={2603.00001}, archivePrefix={arXiv}}\n")
+    reply = await core.handle(Message("test", "c1", "u1", text="/import",
+                                      attachment=Attachment("lib.bib", bib)))
+    assert "Imported 2 of 2" in reply.text and "1 fetched from arXiv" in reply.text
+    assert store.papers.get("2405.21060").title == "Transformers are SSMs"
+    assert store.learning.labels("test", "c1") == {"2405.21060": 1, "2603.00001": 1}
+    assert upstream.requests[0][1]["id_list"] == "2405.21060"
+    store.papers.upsert_many([], now=NOW)
+    reply = await core.handle(Message("test", "c1", "u1", text="/similar https://arxiv.org/abs/2405.21060v2"))
+    assert "similar to “Transformers are SSMs”" in reply.text or "no papers similar" in reply.text

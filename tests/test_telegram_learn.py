@@ -125,5 +125,5 @@ async def test_similar_command_and_button(store, clock):
         assert "5 papers similar to" in msg["plain"] and msg["plain"].count("Protein") >= 5
         [msg] = await press_msgs(fake, f"sim:{protein[1]}")
         assert "5 papers similar to" in msg["plain"]
-        [msg] = await say(fake, CHAT, "/similar 9999.99999")
-        assert "I don't have the paper" in msg["plain"]
+        [msg] = await say(fake, CHAT, "/similar no-such-thing")
+        assert "not an arXiv id or link" in msg["plain"]
