@@ -116,7 +116,7 @@ async def serve(core, settings: Settings, stop: asyncio.Event, adapters: Optiona
         tasks.append(asyncio.create_task(ingest_forever(core.store, settings, core.clock, stop,
                                                         on_cycle=metrics.ingest_report), name="ingest"))
     # vectorize the corpus and fit the taught chats' models in a worker thread (bot/taste.py)
-    tasks.append(asyncio.create_task(core.learner.warm(), name="learn-warm"))
+    tasks.append(asyncio.create_task(core.learner.warm(delay=5.0), name="learn-warm"))
     try:
         await stop.wait()
     finally:

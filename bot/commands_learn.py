@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot import digests as dg
 from bot import feedback as fb
-from bot.learn import MIN_POSITIVES
+from bot.taste import MIN_POSITIVES
 from bot.library import parse_library, to_bibtex
 from bot.models import Attachment, Button, Chat, Message, Reply
 from bot.registry import action, command

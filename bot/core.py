@@ -70,7 +70,7 @@ class Core:
 
     @property
     def builder(self) -> DigestBuilder:
-        return DigestBuilder(self.store, self.searcher)
+        return DigestBuilder(self.store, self.searcher, taste=self.learner)
 
     # -- chat text and buttons ---------------------------------------------------------------------------------------
     async def handle(self, message: Message) -> Reply:
@@ -197,7 +197,8 @@ class Core:
     def _digest(b: Built) -> Digest:
         c = b.claim
         return Digest(claim_id=c.id, chat=c.chat, kind=c.kind, local_date=c.local_date, reply=b.reply or Reply(),
-                      paper_ids=tuple(b.paper_ids), sections=tuple(b.sections), notes=tuple(b.notes),
+                      paper_ids=tuple(b.paper_ids), sections=tuple(b.sections), picks=tuple(b.picks),
+                      notes=tuple(b.notes),
                       window_start=b.window_start, window_end=b.window_end, seq_lo=b.seq_lo, seq_hi=b.seq_hi)
 
     @staticmethod
@@ -210,6 +211,9 @@ class Core:
                 {"id": dp.paper.id, "arxiv_id": dp.paper.arxiv_id, "title": dp.paper.title,
                  "published": dp.paper.published, "hf_date": dp.paper.hf_date, "upvotes": dp.paper.upvotes,
                  "matched": list(dp.matched)} for dp in s.papers]} for s in d.sections],
+            "picks": [{"id": dp.paper.id, "arxiv_id": dp.paper.arxiv_id, "title": dp.paper.title,
+                       "published": dp.paper.published, "upvotes": dp.paper.upvotes, "why": list(dp.matched)}
+                      for dp in d.picks],
             "notes": list(d.notes),
         }
 

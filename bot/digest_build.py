@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional, Sequence
 
+from bot import digest_taste
 from bot import digests as dg
 from bot.models import Button, Card, Claim, DigestPaper, DigestSection, Paper, Reply, Section
 from bot.render import snippet
@@ -26,6 +27,7 @@ from bot.code_alerts import code_lines, recent_releases
 from bot.source_status import source_notes
 
 MORE_CAP = 30  # papers kept per section for "Show K more for this topic"
+PICK_POOL = 2000  # "Picked for you" chooses among the window's newest papers that matched no topic
 
 
 @dataclass
@@ -111,6 +113,7 @@ class Built:
     reply: Optional[Reply]
     paper_ids: list[str] = field(default_factory=list)
     sections: list[DigestSection] = field(default_factory=list)
+    picks: list[DigestPaper] = field(default_factory=list)  # "Picked for you" (bot/digest_taste.py)
     notes: list[str] = field(default_factory=list)
     seq_lo: Optional[int] = None
     seq_hi: Optional[int] = None
@@ -122,8 +125,8 @@ class Built:
 class DigestBuilder:
     """Builds the content of many claims at once, sharing one Tick per window."""
 
-    def __init__(self, store, searcher):
-        self.store, self.searcher = store, searcher
+    def __init__(self, store, searcher, taste=None):
+        self.store, self.searcher, self.taste = store, searcher, taste  # taste: bot.taste.Learner (optional)
         self._notes: dict[str, list[str]] = {}
         self._releases: Optional[list] = None
 
@@ -208,13 +211,21 @@ class DigestBuilder:
                        key=lambda t: (pk not in tick.topics[t].title, tick.topics[t].pos[pk]))
 
         placed: dict[str, list[int]] = {}
+        cap = digest_taste.candidates(self.taste, chat)  # > PER_TOPIC: the chat's model orders each section
         for t, m in ms:
             got = placed[t] = []
             for pk in m.order:
                 if pk > lo and pk not in gone and best(pk) == t:
                     got.append(pk)
-                    if len(got) >= dg.PER_TOPIC:
+                    if len(got) >= cap:
                         break
+        key = (tick.now, tick.lo, tick.hi)
+        if cap > dg.PER_TOPIC:
+            tick.load([pk for got in placed.values() for pk in got])
+            for t, got in placed.items():
+                pk_of = {tick.papers[pk].id: pk for pk in got}
+                order = digest_taste.rerank(self.taste, chat, [tick.papers[pk] for pk in got], key)
+                placed[t] = [pk_of[p.id] for p in order][:dg.PER_TOPIC]
         meta = tick.meta
         ranked = sorted((t for t, _ in ms if placed[t]),
                         key=lambda t: (placed[t][0] in tick.topics[t].title, meta[placed[t][0]][1],
@@ -243,6 +254,17 @@ class DigestBuilder:
             replies.append(Section(title=title, cards=tuple(cards), buttons=buttons))
         built.sections = sections
         built.paper_ids = [tick.papers[pk].id for pk in everything if pk in tick.papers]
+        if digest_taste.active(self.taste, chat):
+            matched = [tick.topics[u].members for u in dict.fromkeys(topics) if u in tick.topics]
+            pool = sorted((pk for pk in tick.meta if pk > lo and pk not in gone
+                           and not any(pk in members for members in matched)), reverse=True)[:PICK_POOL]
+            tick.load(pool)
+            section, chosen = digest_taste.picks(self.taste, chat, [tick.papers[pk] for pk in pool
+                                                                    if pk in tick.papers], built.paper_ids, key)
+            if section is not None:
+                replies.append(section)
+                built.picks = list(chosen)
+                built.paper_ids += [dp.paper.id for dp in chosen]
         n = len({pk for t in ranked for pk in tick.topics[t].pks[bisect_right(tick.topics[t].pks, lo):]} - gone)
         built.reply = Reply(
             text=f"Your digest for {dg.label(claim.local_date)}: {n} new paper{'s' if n != 1 else ''} for your topics."

@@ -250,6 +250,7 @@ class Digest:
     reply: Reply
     paper_ids: tuple[str, ...] = ()
     sections: tuple[DigestSection, ...] = ()
+    picks: tuple[DigestPaper, ...] = ()  # "Picked for you": matched no topic, the chat's model scores them high
     notes: tuple[str, ...] = ()
     window_start: Optional[str] = None
     window_end: Optional[str] = None

@@ -16,13 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-from bot.learn import MIN_POSITIVES, FeatureSpace, Stopped, TasteModel, bucket_terms, fit_model, paper_text
 from bot.models import Paper
+
+if TYPE_CHECKING:
+    from bot.learn import FeatureSpace, TasteModel
 
 log = logging.getLogger(__name__)
 READ_CHUNK = 5000
+MIN_POSITIVES = 3  # a chat gets a model once it has this many likes, saves or imported papers
+# numpy, scipy and scikit-learn (bot/learn.py) are imported on first real use, in a worker thread: creating a Learner
+# and asking it for a chat's (not yet fitted) model costs nothing, so a start-up never waits on those imports.
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Learner:
         self._lock = threading.RLock()
         self._tasks: set[asyncio.Task] = set()
         self._stop = threading.Event()
+        self._cache_key, self._cache_rows, self._cache_x = None, {}, None  # one digest tick's transformed papers
 
     def close(self) -> None:
         """Shutdown: a build in a worker thread stops at its next chunk (the process need not wait a minute)."""
@@ -61,6 +67,8 @@ class Learner:
 
     # -- the corpus ----------------------------------------------------------------------------------------------
     def _read(self, after_pk: int) -> tuple[list[str], list[str], int]:
+        from bot.learn import Stopped, paper_text
+
         ids, texts, last = [], [], after_pk
         while not self._stop.is_set():
             rows = self.store.learning.texts_after(last, READ_CHUNK)
@@ -74,6 +82,8 @@ class Learner:
 
     def sync(self) -> FeatureSpace:
         """Build the space on first use, add papers stored since, refit the IDF when the corpus grew a lot."""
+        from bot.learn import FeatureSpace
+
         with self._lock:
             space = self.space
             top = self.store.learning.max_pk()
@@ -113,7 +123,7 @@ class Learner:
 
     def _done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), Stopped):
+        if not task.cancelled() and task.exception() is not None and type(task.exception()).__name__ != "Stopped":
             log.error("learn: background work failed: %r", task.exception())
 
     async def settle(self) -> None:
@@ -121,18 +131,24 @@ class Learner:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def warm(self) -> None:
-        """Start-up: vectorize the corpus, then fit every chat that has feedback."""
+    async def warm(self, delay: float = 0.0) -> None:
+        """Start-up: vectorize the corpus, then fit every chat that has feedback (after `delay` seconds, so the
+        platforms' first requests are answered before the imports and the build compete for the interpreter)."""
         try:
+            if delay:
+                await asyncio.sleep(delay)
             await asyncio.to_thread(self.sync)
             for platform, chat_id in self.store.learning.taught_chats():
                 await asyncio.to_thread(self.model, platform, chat_id)
-        except Stopped:
-            pass
+        except Exception as e:  # Stopped at shutdown; anything else is logged, the bot works without picks
+            if type(e).__name__ != "Stopped":
+                log.exception("learn: warming up failed")
 
     # -- models --------------------------------------------------------------------------------------------------
     def model(self, platform: str, chat_id: str) -> Optional[TasteModel]:
         """The chat's model for its current feedback (fitted now if the feedback changed); None below 3 positives."""
+        from bot.learn import fit_model
+
         with self._lock:
             space = self.sync()
             version = self.store.learning.version(platform, chat_id)
@@ -174,40 +190,67 @@ class Learner:
 
     # -- scoring -------------------------------------------------------------------------------------------------
     def _explain(self, model: TasteModel, paper: Paper, row, k: int = 3) -> tuple[str, ...]:
+        from bot.learn import bucket_terms, paper_text
+
         names = bucket_terms([paper_text(paper.title, paper.abstract)])
         return tuple(names[b] for b, _ in model.contributions(row, k) if b in names)
 
-    def score(self, model: TasteModel, papers: Sequence[Paper], explain: bool = False) -> list[Pick]:
+    def _rows(self, papers: Sequence[Paper], key=None):
+        """The papers' rows, transformed with the space's IDF. With a `key` (a digest tick), rows are kept and
+        reused by every chat of that tick, so a window's papers are transformed once, not once per chat."""
+        import scipy.sparse as sp
+
+        from bot.learn import paper_text
+
+        space = self.space
+        if key is None:
+            return space.transform([paper_text(p.title, p.abstract) for p in papers])
+        with self._lock:
+            if self._cache_key != (key, id(space)):
+                self._cache_key, self._cache_rows, self._cache_x = (key, id(space)), {}, None
+            missing = [p for p in dict((p.id, p) for p in papers).values() if p.id not in self._cache_rows]
+            if missing:
+                block = space.transform([paper_text(p.title, p.abstract) for p in missing])
+                base = 0 if self._cache_x is None else self._cache_x.shape[0]
+                self._cache_x = block if self._cache_x is None else sp.vstack([self._cache_x, block], format="csr")
+                for i, p in enumerate(missing):
+                    self._cache_rows[p.id] = base + i
+            return self._cache_x[[self._cache_rows[p.id] for p in papers]]
+
+    def score(self, model: TasteModel, papers: Sequence[Paper], explain: bool = False, key=None) -> list[Pick]:
         """Decision values for these papers (transformed with the space's IDF; fast for a digest's few hundred)."""
         if not papers or self.space is None:
             return []
-        rows = self.space.transform([paper_text(p.title, p.abstract) for p in papers])
+        rows = self._rows(papers, key)
         scores = model.score(rows)
         return [Pick(p, float(s), self._explain(model, p, rows[i]) if explain else ())
                 for i, (p, s) in enumerate(zip(papers, scores))]
 
-    def rank(self, platform: str, chat_id: str, papers: Sequence[Paper]) -> list[Paper]:
+    def rank(self, platform: str, chat_id: str, papers: Sequence[Paper], key=None) -> list[Paper]:
         """Papers in the chat model's order (stable: ties and chats without a model keep the given order)."""
         model = self.cached(platform, chat_id)
-        if model is None or len(papers) < 2:
+        if model is None or len(papers) < 2 or self.space is None:
             return list(papers)
-        scores = [s.score for s in self.score(model, papers)]
+        scores = [s.score for s in self.score(model, papers, key=key)]
         order = sorted(range(len(papers)), key=lambda i: -scores[i])
         return [papers[i] for i in order]
 
     def picks(self, platform: str, chat_id: str, papers: Sequence[Paper], k: int = 3,
-              exclude: Sequence[str] = ()) -> list[Pick]:
+              exclude: Sequence[str] = (), key=None) -> list[Pick]:
         """Up to k of these papers that score high (above the model's threshold), best first, with their terms."""
         model = self.cached(platform, chat_id)
         if model is None:
             return []
         skip = set(exclude) | set(self.store.learning.labels(platform, chat_id))
         pool = [p for p in papers if p.id not in skip]
-        scored = sorted((s for s in self.score(model, pool) if s.score > model.threshold), key=lambda s: -s.score)[:k]
+        scored = sorted((s for s in self.score(model, pool, key=key) if s.score > model.threshold),
+                        key=lambda s: -s.score)[:k]
         return self.score(model, [s.paper for s in scored], explain=True)
 
     def recommend(self, platform: str, chat_id: str, now: datetime, days: int = 7, limit: int = 5) -> list[Pick]:
         """The top picks among papers dated in the last `days` days (sync: run it off the loop)."""
+        import numpy as np
+
         model = self.model(platform, chat_id)
         if model is None or self.space is None:
             return []
@@ -226,6 +269,8 @@ class Learner:
 
     def similar(self, paper: Paper, limit: int = 5) -> list[Pick]:
         """The `limit` papers nearest to this one by TF-IDF cosine, with the terms they share most."""
+        from bot.learn import bucket_terms, paper_text
+
         space = self.sync()
         vec = space.transform([paper_text(paper.title, paper.abstract)])
         own = [space.row_of[paper.id]] if paper.id in space.row_of else []
@@ -245,6 +290,8 @@ class Learner:
         return out
 
     def taste(self, platform: str, chat_id: str, k: int = 8) -> Taste:
+        from bot.learn import bucket_terms, paper_text
+
         counts = self.store.learning.counts(platform, chat_id)
         model = self.model(platform, chat_id)
         if model is None or self.space is None:

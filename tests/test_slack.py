@@ -265,8 +265,10 @@ def test_manifest_asks_for_what_the_adapter_uses():
     events = re.search(r"bot_events:\n((?:      - .*\n)+)", text).group(1)
     assert {ln.split("- ")[1].split()[0] for ln in events.splitlines()} == {"app_home_opened", "app_uninstalled",
                                                                              "tokens_revoked", "message.im",
-                                                                             "link_shared"}
+                                                                             "link_shared", "reaction_added",
+                                                                             "reaction_removed"}
     assert "im:history" in SCOPES  # message.im needs it
+    assert "reactions:read" in SCOPES  # reaction_added / reaction_removed need it
     from adapters.slack_links import UNFURL_DOMAINS
 
     domains = re.search(r"unfurl_domains:.*\n((?:    - .*\n)+)", text).group(1)
