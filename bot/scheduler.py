@@ -135,6 +135,7 @@ class Builder:
 
             self._worker = Core(self.core.store.reopen(), self.core.settings, clock=self.core.clock,
                                 holder=self.core.holder)
+            self._worker._learner = self.core.learner  # one feature space and set of chat models per process
         return self._worker
 
     @property

@@ -31,7 +31,8 @@ def section_ids(digest) -> list[list[str]]:
     return [[c.paper.id for c in s.cards] for s in digest.reply.sections]
 
 
-async def test_votes_change_the_next_digest_order_and_add_picks(store, clock):
+async def teach(store, clock) -> tuple[Core, list[Paper]]:
+    """Chat "fan" likes protein papers and dislikes speech ones; chat "plain" has one like; new papers arrive."""
     old = theme_papers(per_theme=6, day="2026-03-08", start=0, seed=1)
     store.papers.upsert_many(old, now="2026-03-10T12:00:00+00:00")
     core = Core(store, clock=clock)
@@ -46,6 +47,11 @@ async def test_votes_change_the_next_digest_order_and_add_picks(store, clock):
     store.papers.upsert_many(new, now="2026-03-11T07:00:00+00:00")
     await core.learner.settle()  # the background refits the votes asked for
     assert await core.learner.refresh("test", "fan") is not None and await core.learner.refresh("test", "plain") is None
+    return core, new
+
+
+async def test_votes_change_the_next_digest_order_and_add_picks(store, clock):
+    core, new = await teach(store, clock)
     digests = {d.chat.chat_id: d for d in core.due_digests(at("2026-03-11T08:00:00+00:00"))}
     fan, plain = digests["fan"], digests["plain"]
     liked = set(ids_of(new, "protein"))
@@ -59,3 +65,20 @@ async def test_votes_change_the_next_digest_order_and_add_picks(store, clock):
     assert all(p.matched for p in fan.picks) and set(picked) <= set(fan.paper_ids)
     assert not plain.picks and not any(s.title.startswith("Picked") for s in plain.reply.sections)
     assert Core.digest_json(fan)["picks"][0]["why"]
+
+
+async def test_the_scheduler_s_worker_thread_uses_the_same_models(tmp_path, clock):
+    from bot.scheduler import Builder
+    from store import Store
+
+    store = Store(tmp_path / "pw.db")
+    core, new = await teach(store, clock)
+    builder = Builder(core)
+    assert builder.threaded
+    try:
+        due, _ = await builder.due(at("2026-03-11T08:00:00+00:00"), 10)
+    finally:
+        builder.close()
+    fan = {d.chat.chat_id: d for d in due}["fan"]
+    assert set(section_ids(fan)[0][:3]) <= set(ids_of(new, "protein")) and fan.picks
+    store.close()
