@@ -132,7 +132,8 @@ def test_digest_json_is_one_object_in_the_documented_shape(tmp_path):
                         obj=open_store)
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
-    assert set(out) == {"chat", "window", "sections", "notes"} and out["chat"] == "console:bob"
+    assert set(out) == {"chat", "window", "sections", "picks", "notes"} and out["chat"] == "console:bob"
+    assert out["picks"] == []  # no votes in this chat: no "Picked for you" (bot/digest_taste.py)
     assert set(out["window"]) == {"start", "end"} and out["window"]["end"].startswith("2030-01-01T07:30")
     assert [s["topic"] for s in out["sections"]] == ["diffusion", "mamba"]
     first = out["sections"][0]["papers"][0]
