@@ -10,7 +10,8 @@ derive from it: adding a command is one decorated function, nothing else to edit
 A handler is `handler(cmds, msg, chat, args) -> Reply` (or an awaitable of one); methods of `bot.commands.Commands`
 fit as they are. `admin=True`: changes the chat's settings, so in groups/channels only admins may run it (with
 `open_without_args=True` the bare command only shows the current value and is open to all). `target=True`: from a
-private chat `/cmd @channel ...` acts on that channel. A module holding commands must be listed in MODULES.
+private chat `/cmd @channel ...` acts on that channel. Any module of bot/ using the decorators is found and imported
+(MODULES only fixes the order of the known ones, which is the /help order).
 
 Button actions (`prefix:rest`, <= 64 bytes) register the same way with `@action("fol", admin=True)`; the handler is
 `handler(cmds, msg, chat, rest) -> Reply`.
@@ -19,11 +20,14 @@ from __future__ import annotations
 
 import importlib
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-# every module that registers commands or actions (imported on first use of the registry)
+# modules that register commands or actions, imported on first use of the registry in this order (the /help order);
+# any other module of the bot/ package that uses `@command(` or `@action(` is found and imported after them
 MODULES = ("bot.commands", "bot.commands_settings", "bot.actions", "bot.source_commands", "bot.commands_learn")
+_DECORATOR = re.compile(r"^\s*@(?:registry\.)?(?:command|action)\(", re.M)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # Telegram's rule for bot commands (lowercase, <= 32)
 
 
@@ -114,11 +118,21 @@ def action(prefix: str, *, admin: bool = False):
     return register
 
 
+def discover(folder: Optional[Path] = None, package: str = "bot") -> list[str]:
+    """Modules of `package` (a folder of .py files) whose source registers a command or an action."""
+    folder = folder or Path(__file__).resolve().parent
+    found = []
+    for path in sorted(folder.glob("*.py")):
+        if path.name != "registry.py" and _DECORATOR.search(path.read_text(encoding="utf-8", errors="replace")):
+            found.append(f"{package}.{path.stem}")
+    return found
+
+
 def load() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        for module in MODULES:
+        for module in dict.fromkeys([*MODULES, *discover()]):
             importlib.import_module(module)
 
 

@@ -83,3 +83,12 @@ async def test_slack_help_lists_every_command_as_a_papers_subcommand(store, cloc
         if c.in_help:
             assert f"/papers {c.name}" in text, c.name
     assert "(also /" not in text
+
+
+def test_a_new_module_with_commands_is_found_without_listing_it(tmp_path):
+    (tmp_path / "wave_commands.py").write_text('from bot.registry import command\n\n\n@command("wave", "", "hi")\n'
+                                               'def wave(cmds, msg, chat, args):\n    return None\n')
+    (tmp_path / "helpers.py").write_text("def command(x):\n    return x\n")
+    assert registry.discover(tmp_path, "pkg") == ["pkg.wave_commands"]
+    found = registry.discover()
+    assert set(registry.MODULES) <= set(found) | {"bot.registry"}
