@@ -121,8 +121,11 @@ def main() -> None:
             vals.append(statistics.mean(xs) if xs else float("nan"))
         ratio = vals[-1] / vals[0] if vals[0] else float("inf")
         print(f"{t:10}" + "".join(f"{v:12.3f}" for v in vals) + f"{ratio:8.2f}x")
-    for label, p in (("p50 ms", 50), ("p95 ms", 95), ("max ms", 100)):
-        vals = [pct([ms for q, ms in zip(queries, results[n][1]) if q["type"] != "chat"], p) for n in systems]
+    rows = [("p50 ms", 50, False), ("p95 ms", 95, False), ("max ms", 100, False)]
+    if not args.no_chat:
+        rows += [("chat p50", 50, True), ("chat p95", 95, True)]
+    for label, p, chat in rows:
+        vals = [pct([ms for q, ms in zip(queries, results[n][1]) if (q["type"] == "chat") == chat], p) for n in systems]
         print(f"{label:10}" + "".join(f"{v:12.2f}" for v in vals) + f"{vals[-1] / vals[0]:8.2f}x")
     if args.show_misses:
         for q, rank, titles in results["paperwire"][2]:

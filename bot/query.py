@@ -76,13 +76,14 @@ class Term:
 # A chat question starts (or ends) with a run of these; the run is dropped when it holds a marker.
 _MARKERS = frozenset("""what whats which who how why where when is are do does did any anything anyone something
 show find give get list search tell looking look want need recommend papers paper articles article publications
-literature about please pls i im we me""".split())
+literature about please pls i im we me latest newest""".split())
 _FILLER = _MARKERS | frozenset("""the a an of on in for to into regarding concerning related around re s t m ve ll d
 new newest latest recent recently good best top great interesting cool some there been being done happening going
 out lately work works research studies stuff things topic topics field area areas everything all more other with
 can could would will should you know us my our your there's thats that this these those has have was were been
 nowadays currently today""".split())
-_TRAIL = frozenset("papers paper articles publications please pls lately recently nowadays thanks thx".split())
+_TRAIL = frozenset("papers paper articles publications please pls lately recently nowadays thanks thx work works"
+                   .split())  # "how does flash attention work"
 _CHATTY = re.compile(r"[a-z'’]+")
 
 

@@ -230,6 +230,7 @@ def make_plan(parsed: ParsedQuery, repo, lex: Optional[Lexicon], correct: bool =
                 memo[key] = (plan.groups[-1], plan.corrections[before:])
     if lex is not None and lex.acronyms.longest:
         _join_expansions(plan, plain, lex)
+        _drop_typed_expansions(plan)
     plan.soft = [Group([a], _alt_idf(a, lex)) for a in map(alt, parsed.soft) if a]
     plan.excludes = [a for a in map(alt, parsed.excludes) if a]
     plan.authors = [a for a in map(alt, parsed.authors) if a]
@@ -262,6 +263,18 @@ def _join_expansions(plan: Plan, plain: list[Optional[str]], lex: Lexicon) -> No
             plain[i : i + n] = [None]
             break
         i += 1
+
+
+def _drop_typed_expansions(plan: Plan) -> None:
+    """An acronym's expansion whose words the query already has elsewhere ("masked autoencoders mae") adds nothing
+    but look-alikes: keep the acronym as typed."""
+    for i, g in enumerate(plan.groups):
+        if not any(a.weight == ACRONYM_WEIGHT for a in g.alts):
+            continue
+        others = {s for j, h in enumerate(plan.groups) if j != i for a in h.alts for s in a.stems}
+        keep = [a for a in g.alts if a.weight != ACRONYM_WEIGHT or not set(a.stems) <= others]
+        if len(keep) < len(g.alts):
+            plan.groups[i] = Group(keep, g.idf, g.common)  # a new group: the memoized one is shared
 
 
 def _fixes(term: Term, a: Alt, lex: Lexicon, augment: bool) -> list[tuple[str, int]]:

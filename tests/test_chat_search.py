@@ -29,6 +29,8 @@ def words(q):
     ("Is there any research on Mamba?", "Mamba", "is there any research on"),
     ("diffusion transformers papers please", "diffusion transformers", "papers please"),
     ("show me the latest papers about state space models", "state space models", "show me the latest papers about"),
+    ("latest on vision language action models", "vision language action models", "latest on"),
+    ("how does flash attention work?", "flash attention", "how does work"),
 ])
 def test_chat_questions_keep_only_the_topic(text, topic, dropped):
     q = parse(text)
@@ -42,7 +44,8 @@ def test_chat_questions_keep_only_the_topic(text, topic, dropped):
     "new physics",  # filler words, but nothing that makes it a question: taken as written
     "deep research",
     "research agents",
-    "latest diffusion",
+    "recent advances in diffusion",
+    "diffusion work",  # a trailing filler word alone is no question
     "what is new",  # nothing would remain
     'any new work on "kv cache"',  # any operator: the text is a query, every word required
     "any new work on kv -medical",
@@ -54,7 +57,7 @@ def test_chat_questions_keep_only_the_topic(text, topic, dropped):
 def test_no_stripping_without_a_chat_marker_or_with_operators(text):
     q = parse(text)
     assert q.soft == () and q.topic == ""
-    assert all(w in " ".join(words(q)) for w in ("new", "research", "diffusion", "what", "any", "papers")
+    assert all(w in " ".join(words(q)) for w in ("new", "research", "diffusion", "what", "any", "papers", "work")
                if w in text.lower().split())
 
 
@@ -200,3 +203,17 @@ def test_mined_definitions_are_stored_and_reused(tmp_path):
     s2.search.texts_after = lambda pk: iter(()) if pk else (_ for _ in ()).throw(AssertionError("mined again"))
     assert "2601.00011" in ids(Searcher(s2).search("rlhf", limit=50, now=NOW))
     s2.close()
+
+
+def test_an_expansion_typed_beside_its_acronym_is_not_added(searcher):
+    """"masked autoencoders mae": the words are already there, the phrase would only add look-alikes."""
+    from bot.search_plan import lexicon, make_plan
+
+    lex = lexicon(searcher.repo)
+    alone = make_plan(parse("rlhf"), searcher.repo, lex)
+    assert [a.text for a in alone.groups[0].alts] == ["rlhf", "reinforcement learning from human feedback"]
+    both = make_plan(parse("reinforcement learning rlhf from human feedback"), searcher.repo, lex)
+    assert [[a.text for a in g.alts] for g in both.groups] == [
+        ["reinforcement"], ["learning"], ["rlhf"], ["from"], ["human"], ["feedback"]]
+    again = make_plan(parse("rlhf"), searcher.repo, lex)  # the memoized group was not changed
+    assert len(again.groups[0].alts) == 2
