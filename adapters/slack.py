@@ -34,6 +34,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
                                                          AsyncRateLimitErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.redact import MaskSecrets
 from adapters.slack_render import extended_blocks, home_view, reply_messages, to_core_text, unescape
 from bot import feedback as fb
 from bot.config import Settings
@@ -106,6 +107,8 @@ class SlackAdapter:
         self.ack_first = True  # bench/slack_ack.py turns it off for its baseline
         self._socket = None
         self._verifier = SignatureVerifier(settings.slack_signing_secret or "")
+        self._mask = MaskSecrets([settings.slack_signing_secret or "", settings.slack_client_secret or ""])
+        self._masked = self._mask.attach(("slack_sdk", "slack_bolt", "paperwire.slack"))
         self._register()
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
@@ -133,6 +136,7 @@ class SlackAdapter:
         if self._socket is not None:
             self._connecting.cancel()
             await self._socket.close_async()
+        self._mask.detach(self._masked)
 
     async def _events(self, request: web.Request) -> web.Response:
         self._in_flight += 1

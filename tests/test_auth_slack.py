@@ -180,3 +180,21 @@ async def test_no_slack_secret_in_any_log_line(fake, file_store, clock, tmp_path
         await served.post(body, headers=sign(body, secret="wrong"))
     assert "auth.test" in caplog.text  # slack_sdk logged its API calls (with their headers) at DEBUG
     assert SECRET not in caplog.text and "xoxb-test" not in caplog.text
+
+
+@pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+async def test_no_workspace_token_or_client_secret_in_oauth_debug_logs(fake, file_store, clock, tmp_path, caplog):
+    """slack_sdk logs the oauth.v2.access answer (with the new workspace's bot token) at DEBUG: it is masked."""
+    from tests.test_slack_oauth import _install
+
+    caplog.set_level(logging.DEBUG)
+    settings = Settings(db_path=str(tmp_path / "pw.db"), slack_client_id="111.222", slack_client_secret="csecret-42",
+                        slack_signing_secret=SECRET, slack_api_url=fake.base_url)
+    async with Served(SlackAdapter(Core(file_store, settings, clock=clock), settings, min_post_interval=0)) as served:
+        state, cookie = await _install(served)
+        async with served.http.get(served.url + f"/slack/oauth_redirect?code=abc&state={state}",
+                                   headers={"Cookie": cookie}) as resp:
+            assert resp.status == 200
+        assert fake.calls_to("oauth.v2.access")
+    assert "oauth.v2.access" in caplog.text and "<token>" in caplog.text  # the answer was logged, masked
+    assert "xoxb-team2" not in caplog.text and "csecret-42" not in caplog.text and SECRET not in caplog.text
