@@ -216,12 +216,13 @@ class Commands:
         head = (f"Following {q(text)}{said}{self.where(msg, chat)}. {period[0].upper() + period[1:]} it would have matched "
                 f"{n} paper{'s' if n != 1 else ''}" + (f"; the top {min(3, len(hits))}:" if hits else "."))
         fresh = self.store.chats.get(chat.platform, chat.chat_id) or chat
-        when = dg.next_run(fresh.tz, fresh.digest_time, now).astimezone(dg.zone(fresh.tz))
-        footer = (f"New matches arrive in the daily digest at {fresh.digest_time} ({fresh.tz}), next on "
-                  f"{when:%a %d %b}. /time HH:MM and /timezone Area/City change it.")
+        when = dg.next_run(fresh.tz, fresh.digest_time, now, fresh.frequency).astimezone(dg.zone(fresh.tz))
+        cadence = dg.describe_frequency(fresh.frequency)
+        footer = (f"New matches arrive in the digest ({cadence}) at {fresh.digest_time} ({fresh.tz}), next on "
+                  f"{when:%a %d %b}. /time, /timezone and /frequency change it.")
         if fresh.paused:  # no promise of a next time while paused
-            footer = (f"Digests are paused: /resume to get them daily at {fresh.digest_time} ({fresh.tz}). "
-                      "/time HH:MM and /timezone Area/City change it.")
+            footer = (f"Digests are paused: /resume to get them {cadence} at {fresh.digest_time} ({fresh.tz}). "
+                      "/time, /timezone and /frequency change it.")
         cards = tuple(dg.paper_card(h.paper, h.matched, share=False) for h in hits[:3])
         return Reply(text=head, cards=cards, footer=footer)
 
@@ -271,7 +272,7 @@ class Commands:
         if not row["subscribed_at"]:
             return Reply(text=f"No topics followed{self.where(msg, chat)} yet, so no digest. Try /follow diffusion")
         d = self.core.preview_digest(chat.platform, chat.chat_id)
-        when = dg.next_run(chat.tz, chat.digest_time, self.core.clock()).astimezone(dg.zone(chat.tz))
+        when = dg.next_run(chat.tz, chat.digest_time, self.core.clock(), chat.frequency).astimezone(dg.zone(chat.tz))
         head = (f"Preview of the next digest ({when:%a %d %b %H:%M} {chat.tz})" if not row["paused"] else
                 "Digests are paused (/resume restarts them); had one been sent now")
         if d is None or not d.sections:
@@ -353,11 +354,13 @@ class Commands:
             return Reply(text="This chat has no settings yet. Send /help to start.")
         topics = self.store.chats.topics(platform, chat_id)
         now = self.core.clock()
-        nxt = dg.next_run(row["tz"], row["digest_time"], now).astimezone(dg.zone(row["tz"]))
+        frequency = row.get("frequency") or "daily"
+        nxt = dg.next_run(row["tz"], row["digest_time"], now, frequency).astimezone(dg.zone(row["tz"]))
         lines = [
             f"Time zone: {row['tz']} (/timezone)",
             f"Digest time: {row['digest_time']} (/time)"
             + (f", next {nxt:%a %d %b %H:%M}" if topics and not row["paused"] else ""),
+            f"Frequency: {dg.describe_frequency(frequency)} (/frequency)",
             "Digests: " + ("paused (/resume)" if row["paused"] else "on (/pause)"),
             "Quiet days: " + ("one-line note (/quiet on)" if row["notify_empty"] else "silent (/quiet off)"),
             "Trending post: " + (f"top {row['trending_n']} at {row['trending_time']}"

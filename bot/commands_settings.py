@@ -1,4 +1,4 @@
-"""The schedule settings of a chat: /time, /timezone, /pause, /resume, /quiet (registered in bot/registry.py).
+"""The schedule settings of a chat: /time, /frequency, /timezone, /pause, /resume, /quiet (in bot/registry.py).
 
 Bare /time, /timezone and /quiet show the current value (open to everyone); with an argument they change it (admins
 in groups and channels). Nothing here promises a next digest while the chat is paused.
@@ -31,8 +31,25 @@ def next_note(cmds, chat: Chat, hhmm: str) -> str:
         return "; digests are paused (/resume)"
     if not row.get("subscribed_at"):
         return "; nothing followed yet (/follow TOPIC)"
-    when = dg.next_run(chat.tz, hhmm, cmds.core.clock()).astimezone(dg.zone(chat.tz))
+    when = dg.next_run(chat.tz, hhmm, cmds.core.clock(), chat.frequency).astimezone(dg.zone(chat.tz))
     return f", next {when:%a %d %b %H:%M}"
+
+@command("frequency", "daily|weekdays|weekly [mon..sun]", "how often the digest comes (weekly: the 7 days)",
+         admin=True, open_without_args=True, target=True, menu="Digest cadence: daily, weekdays or weekly")
+def frequency(cmds, msg: Message, chat: Chat, args: str) -> Reply:
+    if not args:
+        return Reply(text=f"Digests{cmds.where(msg, chat)} come {dg.describe_frequency(chat.frequency)} at "
+                          f"{chat.digest_time} ({chat.tz}). Change it with /frequency daily, /frequency weekdays "
+                          "or /frequency weekly mon")
+    value = dg.parse_frequency(args)
+    if value is None:
+        return err("Try /frequency daily, /frequency weekdays, or /frequency weekly with a day "
+                   "(mon, tue, wed, thu, fri, sat, sun), e.g. /frequency weekly fri")
+    cmds.store.chats.update(chat.platform, chat.chat_id, frequency=value)
+    chat = cmds.store.chats.get(chat.platform, chat.chat_id) or chat
+    cover = " Each one covers the papers of its 7 days." if value.startswith("weekly") else ""
+    return Reply(text=f"Digests{cmds.where(msg, chat)} now come {dg.describe_frequency(value)} at "
+                      f"{chat.digest_time} ({chat.tz}){next_note(cmds, chat, chat.digest_time)}.{cover}")
 
 @command("timezone", "Area/City", "your time zone, e.g. Europe/Berlin", aliases=("tz",), admin=True,
          open_without_args=True, target=True, menu="Time zone, e.g. /timezone Europe/Berlin")

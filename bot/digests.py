@@ -77,15 +77,16 @@ def open_slots(tz_name: str, hhmm: str, now: datetime) -> list[tuple[str, dateti
     return out
 
 
-def next_run(tz_name: str, hhmm: str, now: datetime) -> datetime:
-    """The next instant (> now) of the chat's daily time: for 'next digest at ...' answers."""
+def next_run(tz_name: str, hhmm: str, now: datetime, frequency: str = "daily") -> datetime:
+    """The next instant (> now) of the chat's digest time on a day its cadence is due: for 'next digest at ...'."""
     tz = zone(tz_name)
     today = now.astimezone(tz).date()
-    for k in range(0, 3):
-        at = scheduled_utc(today + timedelta(days=k), hhmm, tz)
-        if at > now:
+    for k in range(0, 9):
+        day = today + timedelta(days=k)
+        at = scheduled_utc(day, hhmm, tz)
+        if at > now and due_on(frequency, day):
             return at
-    return scheduled_utc(today + timedelta(days=3), hhmm, tz)  # pragma: no cover
+    return scheduled_utc(today + timedelta(days=9), hhmm, tz)  # pragma: no cover
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

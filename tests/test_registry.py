@@ -59,7 +59,7 @@ def test_names_and_aliases_are_unique():
 
 def test_the_builtin_rules_come_from_the_registry():
     admin = {c.name for c in registry.commands() if c.admin}
-    assert admin == {"follow", "unfollow", "time", "timezone", "pause", "resume", "quiet", "channel", "links", "import"}
+    assert admin == {"follow", "unfollow", "time", "timezone", "frequency", "pause", "resume", "quiet", "channel", "links", "import"}
     assert registry.lookup("tz").name == "timezone" and registry.lookup("subscribe").name == "follow"
     # the bare settings commands only show the current value: open to everyone
     assert not registry.lookup("channel").needs_admin("") and registry.lookup("channel").needs_admin("off")

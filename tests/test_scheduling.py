@@ -272,3 +272,28 @@ async def test_slices_of_one_tick_match_each_chat_on_its_own_topics(core, store,
                    "t4": ["Speech D"]}
     [d] = core.due_digests(at("2026-03-12T08:00:00+00:00"))
     assert d.chat.chat_id == "t4" and d.paper_ids == ("2603.00010",)
+
+
+async def test_frequency_weekdays_and_weekly_set_which_days_are_due(core, store, clock):
+    clock.now = at("2026-03-09T06:00:00+00:00")  # a Monday
+    await subscribe(core, clock)
+    r = await send(core, "/frequency weekly fri")
+    assert "weekly on Fridays" in r.text and "Fri 13 Mar" in r.text and "7 days" in r.text
+    assert "Frequency: weekly on Fridays (/frequency)" in (await send(core, "/settings")).text
+    assert (await send(core, "/frequency hourly")).error and (await send(core, "/frequency weekly funday")).error
+    got = []
+    for day in range(9, 23):  # two weeks
+        add_papers(store, at(f"2026-03-{day:02d}T07:00:00+00:00"), f"Diffusion {day}", start=day * 10)
+        for d in core.due_digests(at(f"2026-03-{day:02d}T08:00:00+00:00")):
+            got.append(d.local_date)
+            core.record_delivery(d, DeliveryResult("sent"))
+    assert got == ["2026-03-13", "2026-03-20"]
+    await send(core, "/frequency weekdays")
+    days = []
+    for day in range(23, 30):
+        add_papers(store, at(f"2026-03-{day:02d}T07:00:00+00:00"), f"Diffusion {day}", start=day * 10)
+        for d in core.due_digests(at(f"2026-03-{day:02d}T08:00:00+00:00")):
+            days.append(d.local_date)
+            core.record_delivery(d, DeliveryResult("sent"))
+    assert days == ["2026-03-23", "2026-03-24", "2026-03-25", "2026-03-26", "2026-03-27"]
+    assert "frequency" in (await send(core, "/help")).text
