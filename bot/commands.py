@@ -219,10 +219,10 @@ class Commands:
         when = dg.next_run(fresh.tz, fresh.digest_time, now, fresh.frequency).astimezone(dg.zone(fresh.tz))
         cadence = dg.describe_frequency(fresh.frequency)
         footer = (f"New matches arrive in the digest ({cadence}) at {fresh.digest_time} ({fresh.tz}), next on "
-                  f"{when:%a %d %b}. /time, /timezone and /frequency change it.")
+                  f"{when:%a %d %b}. /time HH:MM, /timezone Area/City and /frequency change it.")
         if fresh.paused:  # no promise of a next time while paused
             footer = (f"Digests are paused: /resume to get them {cadence} at {fresh.digest_time} ({fresh.tz}). "
-                      "/time, /timezone and /frequency change it.")
+                      "/time HH:MM, /timezone Area/City and /frequency change it.")
         cards = tuple(dg.paper_card(h.paper, h.matched, share=False) for h in hits[:3])
         return Reply(text=head, cards=cards, footer=footer)
 
