@@ -22,7 +22,7 @@ from bot.render import snippet
 
 LATE_LIMIT = timedelta(hours=6)  # after downtime, a digest may be this late, then it is skipped
 STALE_CLAIM = timedelta(minutes=10)  # a claim from before leases (no lease_until) is retried after this
-LEASE = timedelta(seconds=60)  # a claim's holder renews it while working; expired, another process takes over
+LEASE = timedelta(seconds=30)  # a claim's holder renews it while working; expired, another process takes over
 DIGEST_SIZE = 15  # papers shown in one digest at most (PER_TOPIC per section)
 PER_TOPIC = 5  # papers per topic section at most (fewer when many topics share DIGEST_SIZE)
 FRESH = timedelta(days=7)  # a digest holds papers published or featured on HF within this of its instant

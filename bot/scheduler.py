@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 Deliver = Callable[[Digest], Awaitable[DeliveryResult]]
 BATCH = 500  # slots claimed and built per slice of a tick
 DRAIN = 10.0  # seconds in-flight sends may take to finish when stopping
-RENEW = 20.0  # seconds between lease renewals while working (the lease is bot.digests.LEASE)
+RENEW = 10.0  # seconds between lease renewals while working (the lease is bot.digests.LEASE)
 
 
 class Whole:

@@ -306,7 +306,7 @@ async def test_a_held_lease_cannot_be_taken_over_even_by_a_planner_that_thinks_i
     papers(store, "Diffusion one")
     clock.set(NOON)
     [d] = core.due_digests()
-    later = clock() + timedelta(seconds=30)  # within the lease: a racing process's stale plan must not win
+    later = clock() + timedelta(seconds=20)  # within the lease: a racing process's stale plan must not win
     won = store.deliveries.claim([], [d.claim_id], holder="other", token="t2", now=dg.iso(later),
                                  lease_until=dg.iso(later + dg.LEASE))
     assert won == [] and core.hold(d)

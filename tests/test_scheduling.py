@@ -119,8 +119,8 @@ async def test_restart_between_claim_and_mark_retries_stale_claim_once(tmp_path,
 
     store2 = Store(path)
     core2 = Core(store2, clock=clock)
-    assert core2.due_digests(clock.advance(minutes=1)) == []  # a fresh claim is not stolen
-    [again] = core2.due_digests(clock.advance(minutes=10))  # stale: retried, same claim
+    assert core2.due_digests(clock.advance(seconds=20)) == []  # a held lease is not stolen
+    [again] = core2.due_digests(clock.advance(seconds=20))  # the lease (30 s) expired: taken over, same claim
     assert again.claim_id == first.claim_id and again.paper_ids == first.paper_ids
     core2.record_delivery(again, DeliveryResult("sent"))
     assert core2.due_digests(clock.advance(minutes=30)) == []
