@@ -6,16 +6,19 @@ Files of every supported format are detected by content; bad lines/items are cou
 from __future__ import annotations
 
 import asyncio
+import gzip
 import sys
+import zlib
 from datetime import date, timedelta
 from itertools import islice
 from pathlib import Path
+from typing import Any, Iterable, Optional, TextIO
 
 import click
 
 from bot.cli import Context, cli
 from bot.clock import make_clock
-from bot.models import IngestReport
+from bot.models import IngestReport, Paper
 
 SHOWN_PROBLEMS = 10
 _CHUNK = 10000  # papers per upsert_many call: big batches are much faster for FTS5
@@ -31,12 +34,60 @@ def _now(obj: Context) -> str:
     return now_iso(_clock(obj))
 
 
-def _summary(label: str, report: IngestReport) -> None:
-    click.echo(f"{label}: {report.added} added, {report.updated} updated, {report.skipped} skipped")
+def _counts(report: IngestReport, where: str = "input") -> str:
+    """`166 added, 0 updated, 3 unchanged, 64 repeated in the file, 2 invalid`: what happened to every item."""
+    return (f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.repeated} repeated in the {where}, {report.invalid} invalid")
+
+
+def _summary(label: str, report: IngestReport, where: str = "answer") -> None:
+    click.echo(f"{label}: {_counts(report, where)}")
     for p in report.problems[:SHOWN_PROBLEMS]:
         click.echo(f"  problem: {p}")
     if len(report.problems) > SHOWN_PROBLEMS:
         click.echo(f"  ... and {len(report.problems) - SHOWN_PROBLEMS} more problems")
+
+
+def counted(path: Path, papers: Iterable[Paper]) -> tuple[Iterable[Paper], Optional[int]]:
+    """The papers and how many there are, for a progress bar with a total: JSON Lines (streamed, possibly 80k
+    lines) are counted by lines, cheaply; the other formats are whole documents, parsed up front."""
+    from bot.sources import HEAD, detect_format
+
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+    try:
+        with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
+            head = f.read(HEAD)
+            if detect_format(head, path.name.removesuffix(".gz")) == "jsonl":
+                lines, last = head.count(b"\n"), head[-1:]
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    lines, last = lines + block.count(b"\n"), block[-1:]
+                return papers, (lines + (last not in (b"", b"\n"))) or None
+    except (OSError, EOFError, zlib.error):
+        return papers, None
+    items = list(papers)
+    return items, len(items)
+
+
+class _NoBar:
+    """No total, no bar (an unreadable file): the summary line follows anyway."""
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def progress_bar(total: Optional[int], label: str, file: Optional[TextIO] = None) -> Any:
+    """Position/total, percentage and ETA (click draws it only when stderr is a terminal)."""
+    if not total:
+        return _NoBar()
+    return click.progressbar(length=total, label=label, show_pos=True, show_percent=True, show_eta=True,
+                             file=file or sys.stderr)
 
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
@@ -67,25 +118,25 @@ def ingest(obj: Context, paths: tuple[str, ...]) -> None:
     for path in _expand(paths):
         report = IngestReport()
         parse_problems: list[str] = []
-        read = 0
+        seen: set[str] = set()  # rows this file touched: a second mention is "repeated", not "unchanged"
         try:
-            papers = load_path(path, parse_problems)
-            with click.progressbar(papers, label=path.name, show_pos=True, file=sys.stderr) as bar:
-                it = iter(bar)
+            papers, size = counted(path, load_path(path, parse_problems))
+            with progress_bar(size, path.name) as bar:
+                it = iter(papers)
                 while chunk := list(islice(it, _CHUNK)):
-                    read += len(chunk)
-                    report.merge(store.papers.upsert_many(chunk, now=now))
+                    report.merge(store.papers.upsert_many(chunk, now=now, seen=seen))
+                    bar.update(len(chunk))
         except OSError as e:
             parse_problems.append(f"could not read the file ({e.strerror or e})")
         # items the parsers dropped count as skipped too, next to the store's unchanged/invalid ones
         report.skipped += count_skipped(parse_problems)
         report.problems[:0] = parse_problems
-        _summary(str(path), report)
+        _summary(str(path), report, where="file")
         total.merge(report)
-        if not read and parse_problems:
+        if not (report.added or report.updated or report.unchanged or report.repeated):
             unreadable.append(str(path))
     if len(paths) > 1 or Path(paths[0]).is_dir():
-        click.echo(f"total: {total.added} added, {total.updated} updated, {total.skipped} skipped")
+        click.echo(f"total: {_counts(total, 'file')}")
     click.echo(f"papers in the database: {store.papers.count()}")
     if unreadable:  # nothing valid in a file is an error, not "0 added"
         click.echo(f"error: no papers could be read from {', '.join(unreadable)}", err=True)

@@ -328,13 +328,22 @@ class IngestReport:
 
     added: int = 0
     updated: int = 0
-    skipped: int = 0
+    skipped: int = 0  # everything neither added nor updated: unchanged + repeated + invalid
     problems: list[str] = field(default_factory=list)
+    unchanged: int = 0  # already stored, nothing new
+    repeated: int = 0  # the same paper again within one input (a listing names a cross-list twice)
+
+    @property
+    def invalid(self) -> int:
+        """Items dropped as unusable (listed in `problems`)."""
+        return max(0, self.skipped - self.unchanged - self.repeated)
 
     def merge(self, other: "IngestReport") -> "IngestReport":
         self.added += other.added
         self.updated += other.updated
         self.skipped += other.skipped
+        self.unchanged += other.unchanged
+        self.repeated += other.repeated
         self.problems.extend(other.problems)
         return self
 

@@ -206,21 +206,26 @@ class PaperRepo:
     def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
         return fetch_dicts(self.db, sql, params)
 
-    def upsert_many(self, papers: Iterable[Paper], now: Optional[str] = None, batch: int = 10000) -> IngestReport:
-        """Insert or merge papers. Same arXiv id -> one row; a title-only paper merges with its titled twin."""
+    def upsert_many(self, papers: Iterable[Paper], now: Optional[str] = None, batch: int = 10000,
+                    seen: Optional[set[str]] = None) -> IngestReport:
+        """Insert or merge papers. Same arXiv id -> one row; a title-only paper merges with its titled twin.
+
+        A paper that changes nothing in a row this call (or the caller's `seen`, kept across calls for one file)
+        already touched is counted `repeated` (named twice in one input), not `unchanged`."""
         now = now or utcnow_iso()
+        seen = set() if seen is None else seen
         report = IngestReport()
         chunk: list[Paper] = []
         for p in papers:
             chunk.append(p)
             if len(chunk) >= batch:
-                report.merge(self._upsert_chunk(chunk, now))
+                report.merge(self._upsert_chunk(chunk, now, seen))
                 chunk = []
         if chunk:
-            report.merge(self._upsert_chunk(chunk, now))
+            report.merge(self._upsert_chunk(chunk, now, seen))
         return report
 
-    def _upsert_chunk(self, papers: list[Paper], now: str) -> IngestReport:
+    def _upsert_chunk(self, papers: list[Paper], now: str, seen: set[str]) -> IngestReport:
         report = IngestReport()
         valid: list[tuple[Paper, str]] = []  # each title is normalized once per chunk (a hot spot at 80k papers)
         for p in papers:
@@ -258,8 +263,11 @@ class PaperRepo:
                     inserted_ids.add(row["id"])
                     by_id[row["id"]] = row
                     by_title.setdefault(nt, row)
+                    seen.add(row["id"])
                     report.added += 1
                     continue
+                repeated = old["id"] in seen
+                seen.add(old["id"])
                 merged = _merge(old, p)
                 if merged["github_repo"] and not old["github_repo"] and old["id"] not in inserted_ids:
                     merged["code_added_at"] = now  # the paper was stored without code; now it has some
@@ -269,7 +277,11 @@ class PaperRepo:
                     if old["id"] not in inserted_ids:
                         updates[old["id"]] = old
                     report.updated += 1
+                elif repeated:  # a second mention that adds nothing
+                    report.repeated += 1
+                    report.skipped += 1
                 else:
+                    report.unchanged += 1
                     report.skipped += 1
                 if merged["arxiv_id"]:
                     by_id[merged["arxiv_id"]] = old

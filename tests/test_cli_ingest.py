@@ -46,14 +46,17 @@ def test_ingest_every_format_then_reingest_is_idempotent(tmp_path, env):
                                      "arxiv_daily_listing_2026-06-29.sample.jsonl")] + [str(SEED_PAGE)]
     r = run(tmp_path, env, "ingest", *files)
     assert r.exit_code == 0, r.output
-    assert "hf_daily_papers_2026-08-21.json: 17 added, 0 updated, 0 skipped" in r.output
+    assert ("hf_daily_papers_2026-08-21.json: 17 added, 0 updated, 0 unchanged, 0 repeated in the file, 0 invalid"
+            in r.output)
     assert "Einstein_2018-02-05.atom.xml: 10 added" in r.output
-    assert "sample.jsonl: 40 added, 0 updated, 1 skipped" in r.output  # the crawl lists one paper twice
+    # the crawl lists one paper twice: repeated, not an error
+    assert "sample.jsonl: 40 added, 0 updated, 0 unchanged, 1 repeated in the file, 0 invalid" in r.output
     assert "000_efbe1e64ca0036ba.txt: 82 added" in r.output
-    assert "total: 149 added, 0 updated, 1 skipped" in r.output
+    assert "total: 149 added, 0 updated, 0 unchanged, 1 repeated in the file, 0 invalid" in r.output
     assert count(tmp_path) == 149
     again = run(tmp_path, env, "ingest", *files)
-    assert again.exit_code == 0 and "total: 0 added, 0 updated, 150 skipped" in again.output
+    assert again.exit_code == 0
+    assert "total: 0 added, 0 updated, 149 unchanged, 1 repeated in the file, 0 invalid" in again.output
     assert count(tmp_path) == 149
 
 
@@ -67,9 +70,11 @@ def test_ingest_directory_and_bad_content_reported(tmp_path, env):
     (d / "b_rows.jsonl").write_text("\n".join(rows))
     r = run(tmp_path, env, "ingest", str(d))
     assert r.exit_code == 1, r.output  # a file with nothing readable is an error; the good file still loads
-    assert "a_notes.txt: 0 added, 0 updated, 0 skipped" in r.output and "unknown format" in r.output
+    assert "a_notes.txt: 0 added, 0 updated, 0 unchanged, 0 repeated in the file, 0 invalid" in r.output
+    assert "unknown format" in r.output
     assert "no papers could be read from" in r.output and "a_notes.txt" in r.output.splitlines()[-1]
-    assert "b_rows.jsonl: 1 added, 0 updated, 1 skipped" in r.output and "line 2 skipped" in r.output
+    assert "b_rows.jsonl: 1 added, 0 updated, 0 unchanged, 0 repeated in the file, 1 invalid" in r.output
+    assert "line 2 skipped" in r.output
     assert "README" not in r.output
 
 
@@ -115,11 +120,11 @@ def test_fetch_hf_date_and_days(tmp_path, env, upstream):
     upstream.responses["2026-08-22"] = (200, b"[]")
     r = run(tmp_path, env, "fetch", "hf", "--date", "2026-08-21")
     assert r.exit_code == 0, r.output
-    assert "hf 2026-08-21: 17 added, 0 updated, 0 skipped" in r.output
+    assert "hf 2026-08-21: 17 added, 0 updated, 0 unchanged, 0 repeated in the answer, 0 invalid" in r.output
     env["PAPERWIRE_NOW"] = "2026-08-22T08:00:00Z"
     r = run(tmp_path, env, "fetch", "hf", "--days", "2")
     assert r.exit_code == 0, r.output
-    assert "hf 2026-08-22: 0 added" in r.output and "hf 2026-08-21: 0 added, 0 updated, 17 skipped" in r.output
+    assert "hf 2026-08-22: 0 added" in r.output and "hf 2026-08-21: 0 added, 0 updated, 17 unchanged" in r.output
     assert [s["date"] for s in upstream.seen] == ["2026-08-21", "2026-08-22", "2026-08-21"]
 
 
