@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import traceback
 
+from adapters.cli_ops import backup_command, export_command, import_command
 from adapters.console import chat_command
 from adapters.doctor import doctor_command
 from adapters.runner import run_command
@@ -20,6 +21,9 @@ from bot.errors import FatalError
 cli.add_command(run_command)
 cli.add_command(chat_command)
 cli.add_command(doctor_command)
+cli.add_command(backup_command)
+cli.add_command(export_command)
+cli.add_command(import_command)
 
 
 def main() -> None:
