@@ -51,7 +51,7 @@ def backup_command(obj, dest: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.pass_obj
 def export_command(obj, file: str) -> None:
-    """Write chats, their settings and topics (and votes / saved papers) as JSON, to move to another host."""
+    """Write chats, their settings, topics, votes and saved papers as JSON, to move to another host."""
     from store.transfer import export_data
 
     doc = export_data(obj.store.db)

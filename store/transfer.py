@@ -4,8 +4,8 @@
 keeps writing (WAL: readers never block the writer), checks it (quick_check) and renames it into place, so a
 half-written backup never has the final name. The copy is a single self-contained file (journal mode DELETE).
 
-`export_data` / `import_data` carry chats (with their settings), followed topics and, when the tables exist, the
-people-made rows other features add (votes, saved papers) keyed by (platform, chat_id) instead of internal row ids,
+`export_data` / `import_data` carry chats (with their settings), followed topics, votes and saved papers (each when
+its table exists) keyed by (platform, chat_id) instead of internal row ids,
 so they can be loaded into another host's database. Papers are not exported: they come back from the sources (or
 use a backup).
 """
@@ -22,7 +22,7 @@ from store.db import fetch_dicts
 FORMAT = "paperwire-export"
 VERSION = 1
 # tables of people-made rows that reference a chat by chats.pk; exported when present (other features add them)
-CHAT_TABLES = ("topics", "votes", "saved_papers", "saved", "feedback")
+CHAT_TABLES = ("topics", "votes", "saves")
 CHAT_COLUMNS_SKIPPED = {"pk"}
 
 
@@ -84,7 +84,7 @@ def export_data(db) -> dict[str, Any]:
         if table not in present or "chat_pk" not in _columns(db, table):
             continue
         rows = []
-        for r in fetch_dicts(db, f"SELECT * FROM {table} ORDER BY rowid"):
+        for r in fetch_dicts(db, f"SELECT * FROM {table}"):
             platform, chat_id = keys.get(r.pop("chat_pk"), (None, None))
             if platform is None:
                 continue
@@ -134,4 +134,8 @@ def import_data(db, doc: dict[str, Any]) -> dict[str, int]:
                                  f"VALUES ({', '.join('?' * len(names))})", [values[k] for k in names])
                 added += cur.rowcount
             counts[table] = added
+        if "taste_versions" in present and (counts.get("votes") or counts.get("saves")):
+            # the learner retrains a chat whose version moved: every imported chat's taste is new here
+            db.execute("INSERT INTO taste_versions (chat_pk, version) SELECT pk, 1 FROM chats WHERE true "
+                       "ON CONFLICT(chat_pk) DO UPDATE SET version = version + 1")
     return counts

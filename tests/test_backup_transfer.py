@@ -95,6 +95,9 @@ def _chat_with_topics(store: Store) -> None:
     store.chats.add_topic("telegram", "42", "diffusion -medical", "diffusion -medical", now=now)
     store.chats.add_topic("telegram", "42", "mamba", "mamba", now=now)
     store.chats.ensure("slack", "T1/C1", kind="channel", now=now)
+    store.learning.toggle_vote("telegram", "42", "7", "2401.00001", 1, source="button", now=now)
+    store.learning.toggle_vote("telegram", "42", "8", "2401.00002", -1, source="button", now=now)
+    store.learning.save("telegram", "42", "2401.00003", "7", now=now)
 
 
 def test_export_then_import_on_another_host(tmp_path):
@@ -103,13 +106,17 @@ def test_export_then_import_on_another_host(tmp_path):
         _chat_with_topics(old)
         doc = json.loads(json.dumps(export_data(old.db)))  # through JSON, as a file would carry it
         assert doc["format"] == "paperwire-export" and len(doc["chats"]) == 2 and len(doc["topics"]) == 2
+        assert len(doc["votes"]) == 2 and len(doc["saves"]) == 1 and doc["votes"][0]["platform"] == "telegram"
         new.chats.ensure("telegram", "42", now="2026-03-02T00:00:00+00:00")  # already there: updated, not doubled
         counts = import_data(new.db, doc)
-        assert counts["chats"] == 2 and counts["topics"] == 2
+        assert counts["chats"] == 2 and counts["topics"] == 2 and counts["votes"] == 2 and counts["saves"] == 1
+        assert new.learning.labels("telegram", "42") == {"2401.00001": 1, "2401.00002": -1, "2401.00003": 1}
+        assert new.learning.saved("telegram", "42") == ["2401.00003"]
         s = new.chats.settings("telegram", "42")
         assert s["tz"] == "Europe/Berlin" and s["digest_time"] == "07:30" and s["trending_n"] == 5 and s["paused"]
         assert [t["query"] for t in new.chats.topics("telegram", "42")] == ["diffusion -medical", "mamba"]
-        assert import_data(new.db, doc)["topics"] == 0  # importing twice adds nothing
+        again = import_data(new.db, doc)
+        assert again["topics"] == 0 and again["votes"] == 0 and again["saves"] == 0  # importing twice adds nothing
     finally:
         old.close()
         new.close()
@@ -126,7 +133,7 @@ def test_export_import_commands(tmp_path):
     r = runner.invoke(cli, ["--db", str(tmp_path / "b.db"), "import", str(tmp_path / "e.json")], obj=open_store,
                       env={"PAPERWIRE_SEEDS": str(tmp_path)})
     assert r.exit_code == 0, r.output
-    assert "import: 2 chats, 2 topics" in r.output
+    assert "import: 2 chats, 2 topics, 2 votes, 1 saves" in r.output
     (tmp_path / "bad.json").write_text('{"hello": 1}')
     r = runner.invoke(cli, ["--db", str(tmp_path / "b.db"), "import", str(tmp_path / "bad.json")], obj=open_store)
     assert r.exit_code != 0 and "not a Paperwire export" in str(r.exception)
