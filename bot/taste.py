@@ -59,11 +59,23 @@ class Learner:
         self._lock = threading.RLock()
         self._tasks: set[asyncio.Task] = set()
         self._stop = threading.Event()
+        hooks = getattr(store, "before_close", None)
+        if hooks is not None:  # the store closes its connection only after this learner's workers are done
+            hooks.append(self.close)
         self._cache_key, self._cache_rows, self._cache_x = None, {}, None  # one digest tick's transformed papers
 
     def close(self) -> None:
-        """Shutdown: a build in a worker thread stops at its next chunk (the process need not wait a minute)."""
+        """Shutdown (called before the store closes): a build in a worker thread stops at its next chunk, a fit in
+        progress finishes, and no worker touches the store afterwards (a query racing the connection's close
+        can crash the interpreter)."""
         self._stop.set()
+        if self._lock.acquire(timeout=30):
+            self._lock.release()
+
+    def _stopped(self):
+        from bot.learn import Stopped
+
+        return Stopped("learner closed")
 
     # -- the corpus ----------------------------------------------------------------------------------------------
     def _read(self, after_pk: int) -> tuple[list[str], list[str], int]:
@@ -85,6 +97,8 @@ class Learner:
         from bot.learn import FeatureSpace
 
         with self._lock:
+            if self._stop.is_set():
+                raise self._stopped()
             space = self.space
             top = self.store.learning.max_pk()
             if space is not None and top <= space.max_pk:
@@ -150,6 +164,8 @@ class Learner:
         from bot.learn import fit_model
 
         with self._lock:
+            if self._stop.is_set():
+                return self._models.get((platform, chat_id))
             space = self.sync()
             version = self.store.learning.version(platform, chat_id)
             key = (platform, chat_id)
@@ -170,6 +186,8 @@ class Learner:
     def cached(self, platform: str, chat_id: str) -> Optional[TasteModel]:
         """The fitted model without fitting; asks for a refit in the background when the feedback moved on."""
         model = self._models.get((platform, chat_id))
+        if self._stop.is_set():
+            return model
         try:
             stale = model is None or model.version != self.store.learning.version(platform, chat_id)
         except Exception:  # a closed store at shutdown
@@ -182,6 +200,8 @@ class Learner:
         return await asyncio.to_thread(self.model, platform, chat_id)
 
     def refresh_soon(self, platform: str, chat_id: str) -> None:
+        if self._stop.is_set():
+            return
         try:
             asyncio.get_running_loop()
         except RuntimeError:

@@ -30,12 +30,15 @@ class Store:
         self.links = LinkRepo(self.db)
         self.seen = SeenRepo(self.db)
         self.learning = LearningRepo(self.db)
+        self.before_close: list = []  # callables run before the connection closes
 
     def reopen(self) -> "Store":
         """A second connection to the same database file (for a worker thread)."""
         return Store(self.path)
 
     def close(self) -> None:
+        for hook in list(self.before_close):  # e.g. the learner's worker threads finish their reads first
+            hook()
         self.db.conn.close()
 
 
