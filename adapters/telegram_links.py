@@ -3,10 +3,15 @@ day, `/links on|off`). The bot sees such messages in private chats, and in group
 an admin."""
 from __future__ import annotations
 
+import html
+from dataclasses import replace
+
 from telegram import Update
 from telegram.constants import ChatType, MessageEntityType
 from telegram.ext import ContextTypes, MessageHandler, filters
 
+from adapters.telegram_render import render
+from adapters.telegram_send import send_chunk
 from bot.links import link_reply
 from bot.paper_ref import LINK_HINT, find_refs
 
@@ -17,7 +22,7 @@ KINDS = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGRO
 async def on_links(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Cards for the message's paper links. In a private chat, a message with no paper link after all is a search,
     as any other text."""
-    from adapters.telegram import on_text, send_reply
+    from adapters.telegram import on_text
 
     message, chat = update.effective_message, update.effective_chat
     if not message or not chat:
@@ -26,8 +31,11 @@ async def on_links(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = " ".join([message.text or "", *hidden])
     reply = await link_reply(context.bot_data["core"], "telegram", str(chat.id), text,
                              kind=KINDS.get(chat.type, "group"))
-    if reply is not None:
-        await send_reply(context.application, chat.id, reply)
+    if reply is not None:  # each message previews its own paper's page (HF or arXiv), not whatever link came first
+        urls = [c.paper.url for c in reply.cards]
+        for chunk in render(reply):
+            url = next((u for u in urls if f'href="{html.escape(u)}"' in chunk.text), urls[0])
+            await send_chunk(context.application, chat.id, replace(chunk, preview_url=url))
     elif chat.type == ChatType.PRIVATE and not find_refs(text):
         await on_text(update, context)
 

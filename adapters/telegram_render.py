@@ -41,6 +41,7 @@ class Chunk:
 
     text: str
     keyboard: Optional[InlineKeyboardMarkup] = None
+    preview_url: Optional[str] = None  # a link preview of this page (a link card's paper); default: no preview
 
 
 def esc(text: str) -> str:

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import AIORateLimiter, Application
@@ -68,8 +69,10 @@ async def send_chunk(app: Application, chat_id: int | str, chunk: Chunk):
     text, mode = chunk.text, ParseMode.HTML
     for attempt in range(SEND_ATTEMPTS):
         try:
+            preview = (LinkPreviewOptions(url=chunk.preview_url, prefer_small_media=True) if chunk.preview_url
+                       else NO_PREVIEW)
             return await app.bot.send_message(chat_id, text, parse_mode=mode, reply_markup=chunk.keyboard,
-                                              link_preview_options=NO_PREVIEW)
+                                              link_preview_options=preview)
         except RetryAfter as e:
             wait = _retry_seconds(e)
             if attempt == SEND_ATTEMPTS - 1 or wait > 60:

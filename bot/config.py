@@ -109,11 +109,16 @@ def parse_choice(choices: tuple[str, ...], upper: bool) -> Callable[[str, str], 
 
 
 def parse_categories(name: str, value: str) -> tuple[str, ...]:
+    from bot.sources.categories import check_category  # arXiv's taxonomy: foo.bar is refused, cs.cl is cs.CL
+
     cats = tuple(c.strip() for c in value.split(",") if c.strip())
     bad = [c for c in cats if not _CATEGORY.match(c)]
     if bad:
         raise ConfigError(f"{name} must be comma-separated arXiv categories like cs.CL,cs.LG; {bad[0]!r} is not one")
-    return cats
+    try:
+        return tuple(dict.fromkeys(check_category(c) for c in cats))
+    except ValueError as e:
+        raise ConfigError(f"{name}: {e}") from None
 
 
 def secret(pattern: Optional[re.Pattern], form: str) -> Callable[[str, str], str]:

@@ -475,7 +475,7 @@ class FakeTelegram:
                "from": {"id": self.bot_id, "is_bot": True, "first_name": "Paperwire", "username": self.username}}
         self.sent.append({"chat_id": chat["id"], "text": p["text"], "plain": visible, "message_id": msg["message_id"],
                           "reply_markup": p.get("reply_markup"), "parse_mode": p.get("parse_mode"),
-                          "t": time.monotonic()})
+                          "link_preview_options": p.get("link_preview_options"), "t": time.monotonic()})
         return msg
 
     async def _m_editMessageText(self, p):

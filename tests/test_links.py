@@ -50,6 +50,9 @@ async def test_telegram_link_card_once_per_paper_per_day(store, clock):
     async with running(store, clock) as (fake, _, _):
         [card] = await say(fake, 5, "have you seen https://arxiv.org/abs/2205.14135v2 ?")
         assert "FlashAttention: Fast and Memory-Efficient" in card["plain"]
+        preview = card["link_preview_options"]
+        preview = json.loads(preview) if isinstance(preview, str) else preview
+        assert preview["url"] == "https://huggingface.co/papers/2205.14135" and not preview.get("is_disabled")
         kinds = [a.split(":")[0] for a in actions(card)]
         assert kinds[0] == "fol" and "abs" in kinds
         # the same paper again the same day (another link form): no second card; the next answer is /status's

@@ -71,6 +71,7 @@ def one_line(err: str) -> str:
     ("PAPERWIRE_INGEST", "maybe", "PAPERWIRE_INGEST must be 1/0, true/false"),
     ("HF_ENDPOINT", "huggingface.co", "HF_ENDPOINT must be an http(s) URL"),
     ("PAPERWIRE_ARXIV_CATEGORIES", "cs.CL,Physics!", "'Physics!' is not one"),
+    ("PAPERWIRE_ARXIV_CATEGORIES", "cs.CL,foo.bar", "'foo.bar' is not an arXiv category"),
     ("PAPERWIRE_LOG_LEVEL", "loud", "PAPERWIRE_LOG_LEVEL must be one of DEBUG, INFO"),
     ("PAPERWIRE_LOG_FORMAT", "xml", "PAPERWIRE_LOG_FORMAT must be one of text, json"),
 ])
