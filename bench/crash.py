@@ -21,6 +21,7 @@ import random
 import shutil
 import signal
 import socket
+import logging
 import sqlite3
 import subprocess
 import sys
@@ -66,10 +67,10 @@ def build_db(path: Path, chats: int) -> None:
     store.close()
 
 
-def env_for(fake: FakeTelegram, port: int) -> dict:
+def env_for(fake: FakeTelegram, port: int, now: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_", "PAPERWIRE_"))}
     env.update(PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.url, HOST="127.0.0.1",
-               PORT=str(port), PAPERWIRE_TICK_SECONDS="1", PAPERWIRE_NOW=START, PAPERWIRE_CLOCK_SPEED="1",
+               PORT=str(port), PAPERWIRE_TICK_SECONDS="1", PAPERWIRE_NOW=now, PAPERWIRE_CLOCK_SPEED="1",
                PAPERWIRE_INGEST="0")
     return env
 
@@ -77,13 +78,19 @@ def env_for(fake: FakeTelegram, port: int) -> dict:
 class Runner:
     def __init__(self, fake: FakeTelegram, db: Path, logdir: Path):
         self.fake, self.db, self.logdir, self.n = fake, db, logdir, 0
+        self.t0: float | None = None
 
     def start(self) -> subprocess.Popen:
+        """A process whose simulated clock continues where the first one's is (restarts do not rewind time)."""
+        from datetime import datetime, timedelta
+
+        self.t0 = self.t0 or time.monotonic()
+        now = datetime.fromisoformat(START.replace("Z", "+00:00")) + timedelta(seconds=time.monotonic() - self.t0)
         self.n += 1
         log = open(self.logdir / f"run{self.n}.log", "wb")
         return subprocess.Popen([sys.executable, "-m", "adapters.cli", "--db", str(self.db), "run", "--no-console"],
-                                env=env_for(self.fake, free_port()), stdout=log, stderr=subprocess.STDOUT,
-                                cwd=str(self.logdir))
+                                env=env_for(self.fake, free_port(), now.isoformat()), stdout=log,
+                                stderr=subprocess.STDOUT, cwd=str(self.logdir))
 
 
 def expected_parts(db: Path) -> dict[str, list[str]]:
@@ -178,6 +185,7 @@ async def scenario(name: str, base: Path, chats: int, kills: int, seed: int) -> 
 
 
 async def main_async(chats: int, kills: int, only: list[str]) -> None:
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)  # a killed client's reset connection is expected
     base_dir = Path(tempfile.mkdtemp(prefix="pw-crash-base-"))
     base = base_dir / "base.db"
     build_db(base, chats)
