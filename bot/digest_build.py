@@ -22,7 +22,7 @@ from typing import Optional, Sequence
 from bot import digest_taste
 from bot import digests as dg
 from bot.models import Button, Card, Claim, DigestPaper, DigestSection, Paper, Reply, Section
-from bot.render import snippet
+from bot.render import window
 from bot.code_alerts import code_lines, recent_releases
 from bot.source_status import source_notes
 
@@ -57,6 +57,7 @@ class Tick:
         self._delivered: Optional[dict[int, set[int]]] = None
         self.papers: dict[int, Paper] = {}
         self.cards: dict[tuple, Card] = {}
+        self.snippets: dict[tuple, str] = {}
 
     def covers(self, now: datetime, lo: int, hi: int) -> bool:
         return now == self.now and hi == self.hi and lo >= self.lo
@@ -77,7 +78,7 @@ class Tick:
                 continue
             title &= set(pks)
             order = sorted(pks, key=lambda pk: (pk in title, meta[pk][1], meta[pk][2], pk), reverse=True)
-            exprs = self.searcher.topic_exprs(topic)
+            exprs = self.searcher.cached_exprs(topic)
             self.topics[topic] = TopicMatches(pks, set(pks), title, order, {pk: i for i, pk in enumerate(order)},
                                               exprs[3] if exprs else ())
 
@@ -100,9 +101,23 @@ class Tick:
         if card is None:
             paper = self.papers[pk]
             terms = tuple(dict.fromkeys(t for topic in why for t in self.topics[topic].terms))
-            card = self.cards[key] = Card(paper=paper, matched=terms, why=why, snippet=snippet(paper, terms),
+            card = self.cards[key] = Card(paper=paper, matched=terms, why=why, snippet=self.snippet(paper, terms),
                                           buttons=dg.paper_buttons(paper.id))
         return card
+
+    def snippet(self, paper: Paper, terms: tuple[str, ...], length: int = 240) -> str:
+        """render.snippet's window around the first matched term, found with str.find (a regex per card is too
+        slow at 10k digests); one per (paper, term), shared by every chat."""
+        text = paper.abstract or ""
+        if len(text) <= length:
+            return text
+        key = (paper.id, terms[0] if terms else "")
+        got = self.snippets.get(key)
+        if got is None:
+            low = text.lower()
+            pos = min((i for i in (low.find(t.lower()) for t in terms[:4]) if i >= 0), default=-1)
+            got = self.snippets[key] = window(text, pos, length)
+        return got
 
 
 @dataclass
@@ -161,6 +176,7 @@ class DigestBuilder:
         fresh = [c for c in digests if windows[c.id][1] == hi]
         if fresh:
             tick = self.tick_for(tick, now, min(windows[c.id][0] for c in fresh), hi)
+            tick.match([t for c in fresh for t in topics.get(c.chat.pk, ())])  # each distinct topic once
         for c in digests:
             lo, whi = windows[c.id]
             t = tick if whi == hi and tick is not None else self.tick_for(None, now, lo, whi)  # a retry's own window

@@ -269,17 +269,17 @@ class Searcher:
         return hits
 
     # ---- topic matching (digests, follow previews, trending with topics) ----------------------------------
-    def topic_exprs(self, topic: str) -> Optional[tuple[str, str, Optional[str], tuple[str, ...]]]:
+    def topic_exprs(self, topic: str, lex=None, parsed=None) -> Optional[tuple[str, str, Optional[str], tuple[str, ...]]]:
         """(MATCH expression, the same restricted to titles, since-date, words to highlight) of a followed topic:
         the plan search
         uses, never widened or relaxed (a follow must stay precise). None when the topic cannot match anything."""
-        lex = lexicon(self.repo)
+        lex = lex or lexicon(self.repo)
         plans = self.repo.cache.setdefault("plans", {})
         if plans.get("__lexicon__") is not lex or len(plans) > 200_000:
             plans.clear()
             plans["__lexicon__"] = lex  # plans depend on the vocabulary they were corrected against
         if topic not in plans:
-            parsed = parse(topic)
+            parsed = parsed or parse(topic)
             plan = None if parsed.error else make_plan(parsed, self.repo, lex)
             plans[topic] = None if plan is None or plan.empty else (
                 match_expr(plan, full=True), match_expr(plan, full=True, columns="title"), parsed.since_date(),
@@ -327,13 +327,23 @@ class Searcher:
         df, stems = lex.df, stems_for(self.repo, words)
         return tuple(w for w in words if len(stems[w]) == 1 and not df.get(stems[w][0], 0))
 
+    def cached_exprs(self, topic: str):
+        """topic_exprs of a topic matched before (no lexicon check): for callers right after match_window."""
+        got = self.repo.cache.get("plans", {}).get(topic, False)
+        return self.topic_exprs(topic) if got is False else got
+
     def match_window(self, topics: Sequence[str], lo: int, hi: int) -> dict[str, tuple[list[int], set[int]]]:
         """topic -> (pks of the papers with lo < pk <= hi that match it, ascending; those matching in the title).
 
         The same FTS5 MATCH expression as search, run against a rowid range of the index: one engine."""
         out: dict[str, tuple[list[int], set[int]]] = {}
+        lex = lexicon(self.repo)
+        known = self.repo.cache.get("plans", {})
+        new = {t: parse(t) for t in dict.fromkeys(topics) if t not in known}
+        stems_for(self.repo, list({w for q in new.values() for g in (*q.groups, q.excludes, q.authors) for t in g
+                                   for w in t.words}))  # one SQLite round trip for the new topics' words
         for topic in dict.fromkeys(topics):
-            exprs = self.topic_exprs(topic)
+            exprs = self.topic_exprs(topic, lex, new.get(topic))
             if exprs is None or hi <= lo:
                 out[topic] = ([], set())
                 continue
