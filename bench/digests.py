@@ -16,6 +16,8 @@ Run: .venv/bin/python bench/digests.py [--quick]   (the first run builds cached 
 """
 from __future__ import annotations
 
+import _env  # noqa: F401 - first: re-runs with .venv/bin/python when needed
+
 import argparse
 import collections
 import itertools
@@ -43,6 +45,7 @@ ZONES = ["UTC", "Europe/Berlin", "Europe/London", "America/New_York", "America/L
 def corpus_rows(n: int) -> list:
     import _corpus
 
+    _env.need_corpus(_corpus.CORPUS)
     return list(itertools.islice(_corpus._own_jsonl(_corpus.CORPUS), n))
 
 

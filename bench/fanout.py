@@ -19,6 +19,8 @@ Run: .venv/bin/python bench/fanout.py [--chats 600] [--baseline-chats 600]   (ab
 """
 from __future__ import annotations
 
+import _env  # noqa: F401 - first: re-runs with .venv/bin/python when needed
+
 import argparse
 import asyncio
 import gzip

@@ -6,6 +6,8 @@ The recipe follows ../shared/data/README.md section 3; it is not tuned to the se
 """
 from __future__ import annotations
 
+import _env  # noqa: F401 - first: re-runs with .venv/bin/python when needed
+
 import argparse
 import json
 import random
@@ -40,6 +42,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--per-type", type=int, default=40)
     args = ap.parse_args()
+    _env.need_corpus(_corpus.CORPUS)
     rng = random.Random(args.seed)
     store = _corpus.open_bench_store()
     rows = store.db.execute("SELECT title, abstract, authors, arxiv_id FROM papers").fetchall()

@@ -20,6 +20,8 @@ Usage: python bench/ingest.py [--corpus PATH] [--limit N] [--repeat N]
 """
 from __future__ import annotations
 
+import _env  # noqa: F401 - first: re-runs with .venv/bin/python when needed
+
 import argparse
 import gc
 import gzip
@@ -104,6 +106,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N rows (quick runs)")
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
+    _env.need_corpus(args.corpus)
     from bot.sources import load_path
 
     e2e: dict[str, list[Timer]] = {"raw": [], "ours": []}

@@ -6,6 +6,8 @@ Usage: python bench/match_topics.py [--topics 50000] [--papers 1000]
 """
 from __future__ import annotations
 
+import _env  # noqa: F401 - first: re-runs with .venv/bin/python when needed
+
 import argparse
 import random
 import sqlite3
@@ -71,6 +73,7 @@ def main() -> None:
     ap.add_argument("--topics", type=int, default=50_000)
     ap.add_argument("--papers", type=int, default=1000)
     args = ap.parse_args()
+    _env.need_corpus(_corpus.CORPUS)
     store = _corpus.open_bench_store()
     rows = store.db.execute("SELECT pk FROM papers ORDER BY pk DESC LIMIT ?", [args.papers]).fetchall()
     batch = list(store.papers.by_pks([r[0] for r in rows]).values())

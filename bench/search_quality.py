@@ -6,6 +6,8 @@ All three systems run in the same process on the same database. Not a test: it p
 """
 from __future__ import annotations
 
+import _env  # noqa: F401 - first: re-runs with .venv/bin/python when needed
+
 import argparse
 import statistics
 import sys
@@ -95,6 +97,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="time each query N times, keep the best")
     ap.add_argument("--no-chat", action="store_true", help="skip the chat-phrased variants")
     args = ap.parse_args()
+    _env.need_corpus(_corpus.CORPUS, Path(args.queries))
     REPEAT = max(1, args.repeat)
     store = _corpus.open_bench_store(rebuild=args.rebuild)
     import json

@@ -12,6 +12,8 @@ The corpus database is built once from /work/shared/data/papers.jsonl.gz and cac
 """
 from __future__ import annotations
 
+import _env  # noqa: F401 - first: re-runs with .venv/bin/python when needed
+
 import argparse
 import asyncio
 import json
@@ -138,6 +140,7 @@ async def main() -> None:
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--rebuild", action="store_true")
     args = ap.parse_args()
+    _env.need_corpus(CORPUS, QUERIES)
     store = open_corpus_store(args.rebuild)
     queries = [json.loads(x)["query"] for x in QUERIES.read_text().splitlines() if x.strip()]
     core = Core(store, Settings(), clock=FixedClock("2026-08-21T12:00:00+00:00"))
