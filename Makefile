@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install bench clean
+.PHONY: run test lint install bench clean
 
 $(BIN)/paperwire: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,12 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+lint: install
+	$(BIN)/ruff check bot store adapters
+	$(BIN)/mypy
+
 bench: install
-	$(BIN)/python bench/search_quality.py
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) *.egg-info
