@@ -25,15 +25,15 @@ log = logging.getLogger("paperwire.runner")
 
 def platform_adapters(core, settings: Settings) -> list:
     """The adapters the settings ask for (imported lazily: a Slack-only deployment never loads PTB)."""
-    found = []
+    found: list = []
     if settings.telegram_enabled:
-        from adapters.telegram import create_adapter
+        from adapters import telegram
 
-        found.append(create_adapter(core, settings))
+        found.append(telegram.create_adapter(core, settings))
     if settings.slack_enabled:
-        from adapters.slack import create_adapter
+        from adapters import slack
 
-        found.append(create_adapter(core, settings))
+        found.append(slack.create_adapter(core, settings))
     return found
 
 
@@ -56,7 +56,7 @@ class Router:
 
     def parts(self, digest: Digest) -> list[str]:
         adapter = self.by_platform.get(digest.chat.platform)
-        return adapter.parts(digest) if hasattr(adapter, "parts") else [""]
+        return adapter.parts(digest) if adapter is not None and hasattr(adapter, "parts") else [""]
 
     async def send_part(self, digest: Digest, payload: str) -> DeliveryResult:
         adapter = self.by_platform.get(digest.chat.platform)
@@ -88,7 +88,8 @@ async def start_http(web_app: web.Application, host: str, port: int) -> web.AppR
         await runner.cleanup()
         hint = {errno.EADDRINUSE: "address already in use: stop the other process or set PORT to a free port",
                 errno.EACCES: "permission denied: ports below 1024 need privileges, set PORT (e.g. 3000)",
-                errno.EADDRNOTAVAIL: "this machine has no such address: check HOST"}.get(e.errno, e.strerror or str(e))
+                errno.EADDRNOTAVAIL: "this machine has no such address: check HOST"}.get(e.errno or 0,
+                                                                                        e.strerror or str(e))
         raise FatalError(f"cannot listen on {host}:{port}: {hint}") from None
     return runner
 

@@ -20,7 +20,7 @@ import time
 from dataclasses import replace as dc_replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_bolt_request, to_aiohttp_response
@@ -105,7 +105,7 @@ class SlackAdapter:
         self._in_flight, self._idle, self._turn = 0, asyncio.Event(), asyncio.Lock()
         self._idle.set()
         self.ack_first = True  # bench/slack_ack.py turns it off for its baseline
-        self._socket = None
+        self._socket: Optional[Any] = None  # AsyncSocketModeHandler, imported only in Socket Mode
         self._verifier = SignatureVerifier(settings.slack_signing_secret or "")
         self._mask = MaskSecrets([settings.slack_signing_secret or "", settings.slack_client_secret or ""])
         self._masked = self._mask.attach(("slack_sdk", "slack_bolt", "paperwire.slack"))
@@ -191,6 +191,8 @@ class SlackAdapter:
 
     async def _oauth_get(self, request: web.Request) -> web.Response:
         flow, bolt_req = self.app.oauth_flow, await to_bolt_request(request)
+        if flow is None:  # routes exist only with OAuth configured
+            return web.Response(status=404)
         if request.path == flow.install_path:
             return await to_aiohttp_response(await flow.handle_installation(bolt_req))
         return await to_aiohttp_response(await flow.handle_callback(bolt_req))
@@ -376,7 +378,7 @@ class SlackAdapter:
     async def _post(self, client, token: Optional[str], channel: str, reply: Reply,
                     chat_id: Optional[str] = None) -> DeliveryResult:
         """Post an interactive Reply publicly (a shared paper: several messages if it is long)."""
-        refs = []
+        refs: list[str] = []
         for payload in reply_messages(reply):
             result = await self._post_one(client, token, channel, payload)
             if result.status != "sent":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Iterable, Optional, Sequence
 
 from bot import registry
 from bot.models import Button, Card, Reply
@@ -73,9 +73,9 @@ def bold_matches(text: str, terms: Sequence[str]) -> str:
 def _link(url: str, label: str) -> str:
     """`<url|label>` for a URL that parses as http(s) with a valid host; the label alone otherwise.
     `|` separates URL and label in a Slack link: keep the label unambiguous."""
-    url = safe_url(url)
+    safe = safe_url(url)
     label = escape(label).replace("|", "¦")
-    return f"<{url}|{label}>" if url else label
+    return f"<{safe}|{label}>" if safe else label
 
 
 WHY = 300  # characters of the "Matched: ..." line
@@ -113,7 +113,9 @@ def _section(mrkdwn: str) -> dict:
 
 def _escaped_pieces(line: str, limit: int) -> list[str]:
     """One plain line -> escaped pieces of <= limit characters, cut between characters of the plain text."""
-    pieces, current, used = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0
     for ch in line:
         e = escape(ch)
         if used + len(e) > limit:
@@ -242,7 +244,7 @@ def reply_messages(reply: Reply) -> list[dict]:
     text = fallback_text(reply)
     out = []
     for i, blocks in enumerate(messages):
-        payload = {"text": text if i == 0 else fallback_text(reply, 200) + " (continued)"}
+        payload: dict = {"text": text if i == 0 else fallback_text(reply, 200) + " (continued)"}
         if blocks:
             payload["blocks"] = blocks
         out.append(payload)
@@ -262,7 +264,8 @@ def home_view(reply: Reply, title: str = "Paperwire") -> dict:
 def extended_blocks(original: Sequence[dict], pressed: str, reply: Reply) -> list[dict] | None:
     """"Show K more" in Slack: the pressed message's blocks with the used-up button removed and the reply's blocks
     inserted where it was; None when that would not fit one message (the caller posts the reply instead)."""
-    blocks, at = [], None
+    blocks: list[dict] = []
+    at: Optional[int] = None
     for block in original:
         if block.get("type") == "actions" and any(e.get("value") == pressed for e in block.get("elements", ())):
             at = len(blocks)

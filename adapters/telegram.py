@@ -13,12 +13,13 @@ import json
 import logging
 import time
 from dataclasses import replace
+from typing import Optional
 from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats,
-                      BotCommandScopeAllPrivateChats, BotCommandScopeDefault, InlineKeyboardMarkup, InputFile,
-                      Update)
+                      BotCommandScopeAllPrivateChats, BotCommandScopeDefault, Chat, InlineKeyboardMarkup, InputFile,
+                      Update, User)
 from telegram.constants import BotCommandLimit, ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
@@ -35,9 +36,9 @@ from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
 
 log = logging.getLogger("paperwire.telegram")
 
-ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
-GONE = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
-KINDS = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGROUP: "group",
+ADMINS: set[str] = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
+GONE: set[str] = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
+KINDS: dict[str, str] = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGROUP: "group",
          ChatType.CHANNEL: "channel"}
 BLOCKED_HINTS = ("chat not found", "bot was kicked", "not a member", "have no rights", "not enough rights",
                  "chat_write_forbidden", "user is deactivated", "peer_id_invalid")
@@ -62,9 +63,17 @@ async def send_reply(app: Application, chat_id: int | str, reply: Reply) -> None
     telegram_learn.remember(app.bot_data["core"], str(chat_id), message, reply)
 
 
+def _chat_of(update: Update) -> Chat:
+    """The update's chat: every handler below is registered for updates that have one."""
+    chat = update.effective_chat
+    if chat is None:
+        raise ValueError(f"update {update.update_id} has no chat")
+    return chat
+
+
 def _message(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str = "", action: str | None = None) -> Message:
     """The neutral Message, with lazy platform look-ups the core may need (admin check, channel resolution)."""
-    chat, user, bot = update.effective_chat, update.effective_user, context.bot
+    chat, user, bot = _chat_of(update), update.effective_user, context.bot
     kind = KINDS.get(chat.type, "group")
 
     async def is_admin() -> bool:
@@ -90,10 +99,11 @@ async def actor_is_admin(update: Update, bot, kind: str) -> bool:
     - any other message: its sender, asked with getChatMember.
     Asking the platform can fail: the error propagates and the core refuses (fails closed) with its own message.
     """
-    chat = update.effective_chat
+    chat = _chat_of(update)
     if kind == "private":
         return True
     query = update.callback_query
+    actor: Optional[User]
     if query is not None:
         actor = query.from_user
     else:
@@ -140,16 +150,18 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message.text.startswith("/import") and message.text[1:].split(None, 1)[0].split("@", 1)[0] == "import":
         found = await telegram_learn.attachment_of(message, context.bot)  # `/import` as a reply to a .bib file
         if isinstance(found, Reply):
-            await send_reply(context.application, update.effective_chat.id, found)
+            await send_reply(context.application, _chat_of(update).id, found)
             return
         msg = replace(msg, attachment=found)
     reply = await context.bot_data["core"].handle(msg)
-    await send_reply(context.application, update.effective_chat.id, reply)
+    await send_reply(context.application, _chat_of(update).id, reply)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button press: its callback data is a core-made action; an error shows as an alert, anything else is posted."""
     query = update.callback_query
+    if query is None:
+        return
     if update.effective_chat is None:  # a button under an inline-mode message: no chat to check it against
         await query.answer("This button works only in a chat with me.", show_alert=True)
         return
@@ -211,6 +223,8 @@ async def extend_in_place(app: Application, query, reply: Reply) -> bool:
 async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Inline mode (`@Bot flash attention` in any chat): core search results as articles, paged by offset."""
     query = update.inline_query
+    if query is None:
+        return
     offset = int(query.offset) if query.offset.isdigit() else 0
     if not query.query.strip():
         await query.answer([], cache_time=5)
@@ -223,14 +237,14 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The bot was blocked, kicked or left: stop scheduling for that chat."""
     change = update.my_chat_member
-    if change.new_chat_member.status in GONE:
+    if change is not None and change.new_chat_member.status in GONE:
         context.bot_data["core"].deactivate_chat("telegram", str(change.chat.id), f"bot {change.new_chat_member.status}")
 
 
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A group became a supergroup with a new id: its follows and settings move along."""
     message = update.effective_message
-    if message.migrate_to_chat_id:
+    if message is not None and message.migrate_to_chat_id:
         context.bot_data["core"].migrate_chat("telegram", str(message.chat.id), str(message.migrate_to_chat_id))
 
 
@@ -255,7 +269,7 @@ async def set_menus(bot) -> None:
 
 def build_application(core, settings: Settings, read_timeout: float = 10.0) -> Application:
     """The PTB Application: rate-limited (30 msg/s overall, 20 msg/min per group), pointed at a custom server if set."""
-    builder = (ApplicationBuilder().token(settings.telegram_token).read_timeout(read_timeout)
+    builder = (ApplicationBuilder().token(settings.telegram_token or "").read_timeout(read_timeout)
                .get_updates_read_timeout(read_timeout + 30)
                .rate_limiter(rate_limiter()))
     if settings.telegram_api_base_url:
@@ -313,7 +327,7 @@ class TelegramAdapter:
         if url:
             web_app.router.add_post(urlparse(url).path or "/telegram", self._webhook)
             await self.app.bot.set_webhook(url, secret_token=self.secret, allowed_updates=Update.ALL_TYPES)
-        else:
+        elif self.app.updater is not None:
             await self.app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=25)
         log.info("Telegram started as @%s (%s)", self.app.bot.username, "webhook" if url else "long polling")
 

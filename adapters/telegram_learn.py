@@ -25,7 +25,7 @@ DISLIKE_EMOJI = {"👎"}
 
 
 def _emoji(reactions) -> set[str]:
-    return {getattr(r, "emoji", None) for r in (reactions or ())} - {None}
+    return {e for r in (reactions or ()) if (e := getattr(r, "emoji", None)) is not None}
 
 
 async def on_reaction(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -65,16 +65,18 @@ async def attachment_of(message, bot) -> Attachment | Reply | None:
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A document whose caption is /import: the caption is the command, the file its attachment."""
-    from adapters.telegram import _message, send_reply
+    from adapters.telegram import _chat_of, _message, send_reply
 
     message = update.effective_message
+    if message is None:
+        return
     found = await attachment_of(message, context.bot)
     if isinstance(found, Reply):
-        await send_reply(context.application, update.effective_chat.id, found)
+        await send_reply(context.application, _chat_of(update).id, found)
         return
     msg = _message(update, context, text=message.caption or "/import")
     reply = await context.bot_data["core"].handle(replace(msg, attachment=found))
-    await send_reply(context.application, update.effective_chat.id, reply)
+    await send_reply(context.application, _chat_of(update).id, reply)
 
 
 def add_handlers(app) -> None:

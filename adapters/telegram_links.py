@@ -15,7 +15,7 @@ from adapters.telegram_send import send_chunk
 from bot.links import link_reply
 from bot.paper_ref import LINK_HINT, find_refs
 
-KINDS = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGROUP: "group",
+KINDS: dict[str, str] = {ChatType.PRIVATE: "private", ChatType.GROUP: "group", ChatType.SUPERGROUP: "group",
          ChatType.CHANNEL: "channel"}
 
 

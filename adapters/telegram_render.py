@@ -196,11 +196,13 @@ def render(reply: Reply, limit: int = MAX_TEXT) -> list[Chunk]:
 def _group(items: list, limit: int, reply_buttons: int, extra: dict) -> list[list[int]]:
     """Item indexes in order, grouped so each message stays within the length (after entity parsing), 100 entities
     (more are ignored by Telegram) and 100 buttons, counting the reply's own buttons on the last message."""
-    groups, current, used = [], [], (0, 0, 0)
-    for n, (markup, buttons, prefix) in enumerate(items):
+    groups: list[list[int]] = []
+    current: list[int] = []
+    used: tuple[int, ...] = (0, 0, 0)
+    for n, (markup, buttons, _prefix) in enumerate(items):
         size = (visible_len(markup) + len(SEPARATOR), entity_count(markup),
                 len(buttons or ()) + len(extra.get(n, ())) + (reply_buttons if n == len(items) - 1 else 0))
-        total = tuple(a + b for a, b in zip(used, size))
+        total: tuple[int, ...] = tuple(a + b for a, b in zip(used, size, strict=True))
         if current and (total[0] > limit + len(SEPARATOR) or total[1] > MAX_ENTITIES or total[2] > MAX_BUTTONS):
             groups.append(current)
             current, total = [], size

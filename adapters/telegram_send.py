@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Optional
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -67,11 +68,12 @@ def _retry_seconds(error: RetryAfter) -> float:
 async def send_chunk(app: Application, chat_id: int | str, chunk: Chunk):
     """Send one message; wait out a short RetryAfter for this chat; fall back to plain text if HTML is refused."""
     text, mode = chunk.text, ParseMode.HTML
+    mode_now: Optional[ParseMode] = mode
     for attempt in range(SEND_ATTEMPTS):
         try:
             preview = (LinkPreviewOptions(url=chunk.preview_url, prefer_small_media=True) if chunk.preview_url
                        else NO_PREVIEW)
-            return await app.bot.send_message(chat_id, text, parse_mode=mode, reply_markup=chunk.keyboard,
+            return await app.bot.send_message(chat_id, text, parse_mode=mode_now, reply_markup=chunk.keyboard,
                                               link_preview_options=preview)
         except RetryAfter as e:
             wait = _retry_seconds(e)
@@ -79,10 +81,10 @@ async def send_chunk(app: Application, chat_id: int | str, chunk: Chunk):
                 raise
             await asyncio.sleep(wait + 0.05)
         except BadRequest as e:
-            if "can't parse entities" not in str(e).lower() or mode is None:
+            if "can't parse entities" not in str(e).lower() or mode_now is None:
                 raise
             log.error("Telegram refused our HTML (%s); sending plain text", e)
-            text, mode = to_plain(chunk.text), None
+            text, mode_now = to_plain(chunk.text), None
     raise AssertionError("unreachable")
 
 

@@ -94,9 +94,10 @@ def digest_section_more(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
     if not claim or (claim["platform"], claim["chat_id"]) != (chat.platform, chat.chat_id):
         return EXPIRED
     sections = claim["sections"]
-    if _num(sec) is None or _num(sec) >= len(sections):
+    index = _num(sec)
+    if index is None or index >= len(sections):
         return EXPIRED
-    topic, ids = sections[_num(sec)]["topic"], sections[_num(sec)]["more"]
+    topic, ids = sections[index]["topic"], sections[index]["more"]
     papers = store.papers.get_many(ids)
     cards = tuple(dg.paper_card(papers[i], why=(topic,)) for i in ids if i in papers)
     if not cards:

@@ -248,8 +248,8 @@ def paper_command(obj: Context, ref: str, as_json: bool, refresh: bool) -> None:
     from bot.sources.lookup import lookup_paper
 
     found = asyncio.run(lookup_paper(obj.open(create=True), obj.settings, ref, now=_now(obj), refresh=refresh))
-    if found.error:
-        click.echo(f"error: {found.error}", err=True)
+    if found.error or found.paper is None:
+        click.echo(f"error: {found.error or 'not found'}", err=True)
         raise SystemExit(1)
     p = found.paper
     if as_json:

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 from bot import digests as dg
 from bot import registry
 from bot.registry import command
-from bot.models import Button, Card, Chat, Message, Reply
+from bot.models import Button, Chat, Message, Reply
 from bot.render import truncate
 from bot.timezones import resolve_zone  # noqa: F401 - the console and older imports use it from here
 
@@ -334,8 +334,8 @@ class Commands:
             for w in words[1:]:
                 if w.isdigit() and 1 <= int(w) <= MAX_TRENDING:
                     n = int(w)
-                elif dg.parse_hhmm(w) and not w.isdigit():
-                    hhmm = dg.parse_hhmm(w)
+                elif (parsed := dg.parse_hhmm(w)) and not w.isdigit():
+                    hhmm = parsed
                 else:
                     return err(f"/channel trending N HH:MM: N from 1 to {MAX_TRENDING}, e.g. /channel trending 10 09:00")
             row = chats.settings(chat.platform, chat.chat_id)
@@ -370,7 +370,3 @@ class Commands:
         ] + [f"  {i}. {truncate(t['query'], 200)}" for i, t in enumerate(topics, 1)]
         btns = tuple(Button(f"Unfollow {i}", f"unf:{t['id']}") for i, t in enumerate(topics, 1)) if buttons else ()
         return Reply(text="\n".join(lines), buttons=btns)
-
-    @staticmethod
-    def card(paper, **kw) -> Card:
-        return dg.paper_card(paper, **kw)

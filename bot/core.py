@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from bot import digests as dg
 from bot import metrics
@@ -29,6 +29,9 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.digest_build import Built, DigestBuilder, Tick
 from bot.models import Chat, Claim, DeliveryResult, Digest, Hit, Message, Part, Reply, SearchResult, Slot
+
+if TYPE_CHECKING:
+    from bot.commands import Commands
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ class Core:
         self.holder = holder or uuid.uuid4().hex[:16]  # this process's name on the leases it holds
         self._searcher = None
         self._learner = None
-        self._commands = None
+        self._commands: Optional["Commands"] = None
         self.last_claimed = 0  # slots claimed (or re-claimed) by the last due_digests call
         self._tick: Optional[Tick] = None  # the current tick's shared work: one window, one instant
         self._pending: list = []  # the current tick's planned slots, when due_digests works in slices

@@ -129,7 +129,7 @@ def plan(chats: Sequence[Chat], claims: Sequence[ClaimState], now: datetime) -> 
     new: list[Slot] = []
     retry: list[int] = []
     for chat in chats:
-        wanted = []
+        wanted: list[tuple[str, str, Optional[str], str]] = []
         if chat.subscribed_at:
             wanted.append(("digest", chat.digest_time, chat.subscribed_at, chat.frequency))
         if chat.trending_n:

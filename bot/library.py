@@ -64,8 +64,8 @@ def _value(text: str, i: int) -> tuple[str, int]:
         j = text.find('"', i + 1)
         j = len(text) if j < 0 else j
         return text[i + 1:j], j + 1
-    m = re.match(r"[^,}\s]*", text[i:])
-    return m.group(0), i + m.end()
+    m = re.match(r"[^,}\s]*", text[i:])  # always matches (possibly empty)
+    return (m.group(0), i + m.end()) if m else ("", i)
 
 
 def _clean(value: str) -> str:
@@ -185,8 +185,8 @@ def to_bibtex(papers: Iterable[Paper]) -> str:
         lines = [f"@misc{{{_key(p, used)},", f"  title = {{{_tex(p.title)}}},"]
         if p.authors:
             lines.append(f"  author = {{{_tex(' and '.join(p.authors[:50]) + (' and others' if len(p.authors) > 50 else ''))}}},")
-        if p.published or p.hf_date:
-            lines.append(f"  year = {{{(p.published or p.hf_date)[:4]}}},")
+        if day := p.published or p.hf_date:
+            lines.append(f"  year = {{{day[:4]}}},")
         if p.arxiv_id:
             lines += [f"  eprint = {{{p.arxiv_id}}},", "  archivePrefix = {arXiv},"]
             cats = [c for c in p.categories if re.fullmatch(r"[a-z\-]+(\.[A-Za-z\-]+)?", c)]

@@ -153,7 +153,7 @@ class _SourcesCollector:
 
 
 SOURCES = _SourcesCollector()
-REGISTRY.register(SOURCES)  # type: ignore[arg-type]
+REGISTRY.register(SOURCES)
 
 
 def watch_sources(store: Any) -> None:

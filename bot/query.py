@@ -234,14 +234,14 @@ def _parse(text: str) -> ParsedQuery:
     if len(raw) <= 200 and _SIMPLE.fullmatch(raw):  # plain words, the common case for topics: skip the lexer
         parts = raw.split(" ")
         if len(parts) <= MAX_TERMS and not _OPERATORS.intersection(parts):
-            groups = [[Term(words_of(w), raw=w.lower())] for w in parts]
+            simple = [[Term(words_of(w), raw=w.lower())] for w in parts]
             if parts[0].lower() in _FILLER or parts[-1].lower() in _TRAIL:
-                lead, end = _chat(groups)
-                if end - lead < len(groups):
-                    soft = tuple(g[0] for g in groups[:lead] + groups[end:])
-                    return ParsedQuery(text=raw, groups=tuple(tuple(g) for g in groups[lead:end]), soft=soft,
+                lead, end = _chat(simple)
+                if end - lead < len(simple):
+                    return ParsedQuery(text=raw, groups=tuple(tuple(g) for g in simple[lead:end]),
+                                       soft=tuple(g[0] for g in simple[:lead] + simple[end:]),
                                        topic=" ".join(parts[lead:end]))
-            return ParsedQuery(text=raw, groups=tuple(tuple(g) for g in groups))
+            return ParsedQuery(text=raw, groups=tuple(tuple(g) for g in simple))
     notes: list[str] = []
     raw = raw.replace("\x00", " ")
     if len(raw) > MAX_CHARS:

@@ -45,10 +45,10 @@ def window(text: str, pos: int, length: int = 240) -> str:
 
 def paper_links(p: Paper) -> list[tuple[str, str]]:
     """A card's extra links as (label, https URL): the code repository (with its stars) and the project page."""
-    out = []
-    if safe_url(p.github_repo):  # only URLs that parse as http(s) with a valid host become links
+    out: list[tuple[str, str]] = []
+    if p.github_repo and safe_url(p.github_repo):  # only URLs that parse as http(s) with a valid host become links
         out.append((f"code ★{p.github_stars}" if p.github_stars else "code", p.github_repo))
-    if safe_url(p.project_page) and p.project_page != p.github_repo:
+    if p.project_page and safe_url(p.project_page) and p.project_page != p.github_repo:
         out.append(("project page", p.project_page))
     return out
 

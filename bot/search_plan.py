@@ -208,7 +208,7 @@ def make_plan(parsed: ParsedQuery, repo, lex: Optional[Lexicon], correct: bool =
             if all(x.stems != a.stems for x in alts):
                 alts.append(a)  # kept even when "unknown": the lexicon may be older than the newest papers
             fixes = _fixes(term, a, lex, augment) if correct and lex is not None else []
-            if fixes:
+            if fixes and lex is not None:
                 df = lex.df.get(a.stems[0], 0)
                 fixed = stems_for(repo, [w for w, _ in fixes])
                 for w, _ in fixes:
@@ -250,8 +250,8 @@ def _join_expansions(plan: Plan, plain: list[Optional[str]], lex: Lexicon) -> No
     i = 0
     while i < len(plan.groups) - 1:
         for n in range(min(lex.acronyms.longest, len(plan.groups) - i), 1, -1):
-            run = plain[i : i + n]
-            acr = None if None in run else lex.acronyms.acronym(tuple(run))
+            run = [w for w in plain[i : i + n] if w is not None]
+            acr = lex.acronyms.acronym(tuple(run)) if len(run) == n else None
             if acr is None:
                 continue
             parts = plan.groups[i : i + n]

@@ -25,8 +25,8 @@ async def paper(cmds, msg: Message, chat: Chat, args: str) -> Reply:
     if not args.strip():
         return _err(USAGE)
     found = await lookup_paper(cmds.store, cmds.core.settings, args, now=_now_iso(cmds))
-    if found.error:
-        return _err(found.error)
+    if found.error or found.paper is None:
+        return _err(found.error or USAGE)
     head = f"{found.paper.id}: fetched from arXiv and saved." if found.fetched else found.paper.id
     return Reply(text=head, cards=(dg.paper_card(found.paper),))
 

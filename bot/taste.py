@@ -81,7 +81,9 @@ class Learner:
     def _read(self, after_pk: int) -> tuple[list[str], list[str], int]:
         from bot.learn import Stopped, paper_text
 
-        ids, texts, last = [], [], after_pk
+        ids: list[str] = []
+        texts: list[str] = []
+        last = after_pk
         while not self._stop.is_set():
             rows = self.store.learning.texts_after(last, READ_CHUNK)
             if not rows:
@@ -223,6 +225,8 @@ class Learner:
         from bot.learn import paper_text
 
         space = self.space
+        if space is None:
+            raise RuntimeError("no feature space yet")  # score() returns [] before the space is built
         if key is None:
             return space.transform([paper_text(p.title, p.abstract) for p in papers])
         with self._lock:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -79,7 +79,7 @@ def _offset_zone(sign: str, hours: int, minutes: int, now: datetime) -> ZoneAnsw
         return ZoneAnswer(zone=zone, note=f"a fixed UTC{'+' if h >= 0 else '-'}{abs(h):02d}:00 with no daylight "
                                           "saving; a city (e.g. Europe/Berlin) follows the clock changes")
     at_offset = [z for z in ZONES if "/" in z and not z.startswith(("Etc/", "SystemV/"))
-                 and (now.astimezone(ZoneInfo(z)).utcoffset().total_seconds() // 60) == total]
+                 and ((now.astimezone(ZoneInfo(z)).utcoffset() or timedelta()).total_seconds() // 60) == total]
     preferred = [z for z in ("Asia/Kolkata", "Asia/Kathmandu", "Asia/Tehran", "Asia/Kabul", "Australia/Adelaide",
                              "Australia/Darwin", "America/St_Johns", "Asia/Yangon", "Pacific/Chatham",
                              "Australia/Eucla", "Pacific/Marquesas") if z in at_offset]

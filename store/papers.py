@@ -157,7 +157,7 @@ def _merge(old: dict, new: Paper) -> dict:
         merged["ai_keywords"] = _json_list(new.ai_keywords)
     sources = list(json.loads(old["sources"] or "[]"))
     sources += [s for s in new.sources if s not in sources]
-    merged["sources"] = _json_list(sources, False)
+    merged["sources"] = _json_list(tuple(sources), False)
     return merged
 
 

@@ -40,11 +40,6 @@ class SearchRepo:
         self._stem_ready = False
 
     # --- freshness -------------------------------------------------------------------------------------------
-    def signature(self) -> tuple:
-        """Changes whenever papers may have changed (this connection's writes or another connection's commits)."""
-        version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        return (version, self.db.conn.total_changes)
-
     def max_pk(self) -> int:
         return self.db.execute("SELECT coalesce(max(pk), 0) FROM papers").fetchone()[0]
 

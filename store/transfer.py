@@ -121,13 +121,13 @@ def import_data(db, doc: dict[str, Any]) -> dict[str, int]:
             if table not in present:
                 counts[f"{table} skipped (no such table here)"] = len(rows)
                 continue
-            cols = set(_columns(db, table)) - {"id"}
+            wanted = set(_columns(db, table)) - {"id"}
             added = 0
             for r in rows:
                 pk = pks.get((r.get("platform"), r.get("chat_id")))
                 if pk is None:
                     continue
-                values = {k: v for k, v in r.items() if k in cols}
+                values = {k: v for k, v in r.items() if k in wanted}
                 values["chat_pk"] = pk
                 names = list(values)
                 cur = db.execute(f"INSERT OR IGNORE INTO {table} ({', '.join(names)}) "

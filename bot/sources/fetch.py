@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional
 
 import httpx
 
@@ -112,7 +112,8 @@ class Fetcher:
     @classmethod
     def interactive(cls, settings, **kw) -> "Fetcher":
         """For a command a person waits on: fewer retries, short waits, a one-minute budget per request."""
-        opts = dict(timeout=15.0, retries=2, backoff=1.0, max_wait=10.0, budget=60.0, limits=Limits(deadline=30.0))
+        opts: dict[str, Any] = dict(timeout=15.0, retries=2, backoff=1.0, max_wait=10.0, budget=60.0,
+                                    limits=Limits(deadline=30.0))
         opts.update(kw)
         return cls(settings, **opts)
 

@@ -19,6 +19,12 @@ from bot.sources.common import Problems, arxiv_id_or_none, clean_text, collapse,
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 _WS = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_ws(text: str, i: int) -> int:
+    """The index of the first non-whitespace character at or after i (the pattern always matches)."""
+    m = _WS.match(text, i)
+    return m.end() if m else i
 _DECODER = json.JSONDecoder()
 
 
@@ -48,7 +54,7 @@ def _decode_list(text: str, start: int) -> list:
     `_Bad` item (the others still load), and a worker thread gives the GIL back between elements."""
     decode = _DECODER.raw_decode
     items: list = []
-    i = _WS.match(text, start + 1).end()
+    i = _skip_ws(text, start + 1)
     if text.startswith("]", i):
         return items
     while True:
@@ -60,9 +66,9 @@ def _decode_list(text: str, start: int) -> list:
             items.append(_Bad("nested too deeply"))
         except ValueError as e:
             raise ValueError(f"not valid JSON ({str(e)[:80]})") from None
-        i = _WS.match(text, i).end()
+        i = _skip_ws(text, i)
         if text.startswith(",", i):
-            i = _WS.match(text, i + 1).end()
+            i = _skip_ws(text, i + 1)
         elif text.startswith("]", i):
             break
         else:
@@ -79,7 +85,7 @@ def decode_items(data: bytes | str) -> list:
     too deeply for `json` is split into its elements so the others still load.
     """
     text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    start = _WS.match(text).end()
+    start = _skip_ws(text, 0)
     if text.startswith("[", start):
         return _decode_list(text, start)
     try:

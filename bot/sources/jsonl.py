@@ -119,7 +119,7 @@ def parse_lines(lines: Iterable[str | bytes], problems: Optional[list] = None, n
             try:
                 row = loads(line)
             except UnicodeDecodeError:  # a bad byte is replaced, the line still loads
-                row = loads(line.decode("utf-8", errors="replace"))
+                row = loads(line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line)
         except (ValueError, UnicodeDecodeError) as e:
             sink.add(f"line {n} skipped: not JSON ({str(e)[:80]})")
             continue

@@ -37,7 +37,7 @@ def parse_date_line(line: str, today: Optional[date] = None) -> Optional[str]:
     else:
         today = today or date.today()
         latest = today.year if (month, dom) <= (today.month, today.day) else today.year - 1
-        candidates = range(latest, latest - 8, -1)  # Feb 29 walks back to the last leap year
+        candidates = list(range(latest, latest - 8, -1))  # Feb 29 walks back to the last leap year
     for year in candidates:
         try:
             return date(year, month, dom).isoformat()
