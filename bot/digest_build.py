@@ -15,6 +15,7 @@ whose window the tick does not cover gets a new `Tick`, never a reset one.
 from __future__ import annotations
 
 from bisect import bisect_right
+from itertools import islice
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional, Sequence
@@ -57,6 +58,7 @@ class Tick:
         self._delivered: Optional[dict[int, set[int]]] = None
         self.papers: dict[int, Paper] = {}
         self.cards: dict[tuple, Card] = {}
+        self._rank: Optional[dict[int, int]] = None
         self.snippets: dict[tuple, str] = {}
 
     def covers(self, now: datetime, lo: int, hi: int) -> bool:
@@ -70,6 +72,10 @@ class Tick:
             self.topics.update(dict.fromkeys(missing, EMPTY))
             return
         meta = self.meta
+        if self._rank is None:  # every fresh paper's place by (upvotes, code, newest): one sort per tick
+            ranked = sorted(meta, key=lambda pk: (meta[pk][1], meta[pk][2], pk), reverse=True)
+            self._rank = {pk: i for i, pk in enumerate(ranked)}
+        rank = self._rank
         lo, hi = min(meta) - 1, max(meta)  # the fresh part of the window
         for topic, (pks, title) in self.searcher.match_window(missing, lo, hi).items():
             pks = [pk for pk in pks if pk in meta]
@@ -77,7 +83,8 @@ class Tick:
                 self.topics[topic] = EMPTY
                 continue
             title &= set(pks)
-            order = sorted(pks, key=lambda pk: (pk in title, meta[pk][1], meta[pk][2], pk), reverse=True)
+            by_rank = sorted(pks, key=rank.__getitem__)  # title matches first, then upvotes, code, newest
+            order = [pk for pk in by_rank if pk in title] + [pk for pk in by_rank if pk not in title]
             exprs = self.searcher.cached_exprs(topic)
             self.topics[topic] = TopicMatches(pks, set(pks), title, order, {pk: i for i, pk in enumerate(order)},
                                               exprs[3] if exprs else ())
@@ -253,7 +260,8 @@ class DigestBuilder:
         more: dict[str, list[int]] = {}
         for t in ranked:
             m = tick.topics[t]
-            more[t] = [pk for pk in m.order if pk > lo and pk not in gone and pk not in everything][:MORE_CAP]
+            more[t] = list(islice((pk for pk in m.order if pk > lo and pk not in gone and pk not in everything),
+                                  MORE_CAP))
         tick.load([pk for t in ranked for pk in shown[t] + more[t]])
         sections, replies = [], []
         for i, t in enumerate(ranked):
