@@ -38,6 +38,7 @@ from adapters.redact import MaskSecrets
 from adapters.slack_render import extended_blocks, home_view, reply_messages, to_core_text, unescape
 from bot import feedback as fb
 from bot.config import Settings
+from bot.errors import FatalError
 from bot.models import ChannelInfo, DeliveryResult, Digest, Message, Reply
 from store.slack_oauth import installation_store, oauth_state_store
 
@@ -122,6 +123,8 @@ class SlackAdapter:
         if self.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+            await self._check_bot_token()  # else slack_sdk retries an unreachable or refused Slack forever, noisily
+
             self._socket = AsyncSocketModeHandler(self.app, app_token=self.settings.slack_app_token)
             # in the background: slack_sdk retries a failed connection forever, and /healthz must come up meanwhile
             self._connecting = asyncio.create_task(self._socket.connect_async(), name="slack-socket-mode")
@@ -131,6 +134,18 @@ class SlackAdapter:
                 raise RuntimeError("SLACK_SIGNING_SECRET is required for Slack in HTTP mode (or set SLACK_APP_TOKEN)")
             web_app.router.add_post("/slack/events", self._events)
             log.info("slack: HTTP mode at POST /slack/events")
+
+    async def _check_bot_token(self) -> None:
+        """`auth.test` once before Socket Mode: a refused token or an unreachable Slack is one FatalError line."""
+        api = self.settings.slack_api_url
+        try:
+            await self.client.auth_test()
+        except SlackApiError as e:
+            raise FatalError(f"Slack ({api}) refused SLACK_BOT_TOKEN: {e.response.get('error')} "
+                             "(check the Bot User OAuth Token, xoxb-...)") from None
+        except (OSError, asyncio.TimeoutError) as e:  # aiohttp's connection errors are OSErrors
+            raise FatalError(f"cannot reach the Slack Web API at {api} ({type(e).__name__}): check the network "
+                             "or SLACK_API_URL") from None
 
     async def stop(self) -> None:
         if self._socket is not None:

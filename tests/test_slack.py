@@ -230,6 +230,26 @@ async def test_socket_mode_envelope_round_trip(fake, core, tmp_path):
             assert resp.status == 404  # no HTTP endpoint in Socket Mode
 
 
+async def test_socket_mode_refused_or_unreachable_slack_is_one_fatal_line(fake, core, tmp_path):
+    """Socket Mode checks the bot token with auth.test first (else slack_sdk retries a dead Slack forever)."""
+    import socket
+
+    from bot.errors import FatalError
+
+    fake.fail("auth.test", error="invalid_auth")
+    with pytest.raises(FatalError) as refused:
+        await SlackAdapter(core, slack_settings(fake, tmp_path, slack_app_token="xapp-test")).start(None)
+    assert "refused SLACK_BOT_TOKEN: invalid_auth" in str(refused.value) and "xoxb-test" not in str(refused.value)
+    assert not fake.calls_to("apps.connections.open")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/api/"
+    settings = dataclasses.replace(slack_settings(fake, tmp_path, slack_app_token="xapp-test"), slack_api_url=closed)
+    with pytest.raises(FatalError) as unreachable:
+        await SlackAdapter(core, settings).start(None)
+    assert f"cannot reach the Slack Web API at {closed}" in str(unreachable.value)
+
+
 async def test_core_scheduled_digest_and_trending_post_reach_the_channel(served, fake, core, clock):
     """The real path: settings typed in the channel, the core's schedule claims, deliver() posts, the core records."""
     await command(served, fake, "follow sparse attention", "r1")
