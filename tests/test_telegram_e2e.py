@@ -18,7 +18,7 @@ from pathlib import Path
 from fake_telegram import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEED = 8  # simulated seconds per real second: 07:57:30 -> 08:00 takes 18.75 s of real time
+SPEED = 8  # simulated seconds per real second: 07:56 -> 08:00 takes 30 s of real time
 
 
 def free_port() -> int:
@@ -42,7 +42,7 @@ async def test_run_polls_follows_ingests_and_sends_exactly_one_digest(tmp_path):
         "published": "2026-03-11", "upvotes": None, "source": "arxiv-daily"}) for i in range(2)) + "\n")
     async with FakeTelegram() as fake:
         env = env_for(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.url, HOST="127.0.0.1",
-                      PORT=str(free_port()), PAPERWIRE_TICK_SECONDS="1", PAPERWIRE_NOW="2026-03-11T07:57:30Z",
+                      PORT=str(free_port()), PAPERWIRE_TICK_SECONDS="1", PAPERWIRE_NOW="2026-03-11T07:56:00Z",
                       PAPERWIRE_CLOCK_SPEED=str(SPEED))
         log = open(tmp_path / "run.log", "wb")
         proc = subprocess.Popen([sys.executable, "-m", "adapters.cli", "--db", db, "run"], cwd=str(tmp_path),
@@ -55,8 +55,8 @@ async def test_run_polls_follows_ingests_and_sends_exactly_one_digest(tmp_path):
             fake.send_text(5, "/follow topological qubit")
             [followed] = await fake.wait_sent(1, chat_id=5, timeout=15)
             assert "topological qubit" in followed["plain"].lower()
-            # 90 simulated seconds (11 s) for start-up and the follow: a loaded CI machine needs more than 7
-            assert time.monotonic() - started < 11, "too slow: the follow must land before simulated 07:59"
+            # 160 simulated seconds (20 s) for start-up and the follow: a loaded machine needs far more than 7
+            assert time.monotonic() - started < 20, "too slow: the follow must land before simulated 07:59"
 
             ingest = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "adapters.cli", "--db", db, "ingest", str(papers), cwd=str(tmp_path),
@@ -64,7 +64,7 @@ async def test_run_polls_follows_ingests_and_sends_exactly_one_digest(tmp_path):
                 stderr=asyncio.subprocess.STDOUT)
             out, _ = await asyncio.wait_for(ingest.communicate(), timeout=30)
             assert ingest.returncode == 0, out.decode()
-            assert time.monotonic() - started < 18, "too slow: the papers must land before simulated 08:00"
+            assert time.monotonic() - started < 28, "too slow: the papers must land before simulated 08:00"
 
             digest = lambda: [m for m in fake.sent if m["chat_id"] == 5 and "digest" in m["plain"].lower()  # noqa
                               and "Topological qubit braiding experiment" in m["plain"]]
