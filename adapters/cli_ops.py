@@ -26,9 +26,8 @@ def _existing_db(obj) -> Path:
 @click.pass_obj
 def backup_command(obj, dest: str) -> None:
     """Copy the database to DEST (a file, or a folder for a time-stamped file), safely while the bot runs."""
-    import sqlite3
-
     from store.transfer import backup
+    from store.db import SQLiteError
 
     src = _existing_db(obj)
     target = Path(dest)
@@ -39,7 +38,7 @@ def backup_command(obj, dest: str) -> None:
                          "does not exist")
     try:
         report = backup(src, target)
-    except sqlite3.Error as e:
+    except SQLiteError as e:
         raise FatalError(f"backup of {src} failed: {e}") from None
     except OSError as e:
         raise FatalError(f"cannot write the backup {target.absolute()}: {e.strerror or e}") from None

@@ -47,9 +47,8 @@ def check_config(settings: Settings, error: Optional[ConfigError]) -> list[Check
 
 
 def check_database(settings: Settings) -> list[Check]:
-    import sqlite3
-
     from store.health import open_readonly, quick_check, schema_status
+    from store.db import SQLiteError
 
     path = Path(settings.db_path).absolute()
     if not path.is_file():
@@ -61,7 +60,7 @@ def check_database(settings: Settings) -> list[Check]:
             schema = schema_status(conn)
         finally:
             conn.close()
-    except sqlite3.Error as e:
+    except SQLiteError as e:
         return [Check("database", "fail", f"{path} is not a usable SQLite database ({e})")]
     out = [Check("database", "ok" if integrity == "ok" else "fail",
                  f"{path}: quick_check {integrity}" + (" (restore a backup)" if integrity != "ok" else ""))]

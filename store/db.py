@@ -19,6 +19,9 @@ def register(migrations: Migrations) -> Migrations:
     return migrations
 
 
+SQLiteError = sqlite3.Error  # the driver's error class: callers outside store/ catch it without importing sqlite3
+
+
 class StoreError(FatalError):
     """The database cannot be opened, created or migrated; the message names the path and the likely cause."""
 
