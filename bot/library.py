@@ -72,9 +72,18 @@ def _clean(value: str) -> str:
     return " ".join(value.replace("{", "").replace("}", "").split())
 
 
+def _keep(entries: list[Entry], title: str, arxiv: Optional[str]) -> int:
+    """Append an entry that names a paper (by arXiv id or title); an entry naming neither counts 1 as unreadable."""
+    if arxiv or title:
+        entries.append(Entry(title=title, arxiv_id=arxiv))
+        return 0
+    return 1
+
+
 def parse_bibtex(text: str) -> tuple[list[Entry], int]:
     """Entries with an arXiv id or a title, and how many entries had neither (or could not be read)."""
-    entries, bad = [], 0
+    entries: list[Entry] = []
+    bad = 0
     for m in _ENTRY.finditer(text):
         kind = m.group(1).lower()
         if kind in ("comment", "string", "preamble"):
@@ -106,11 +115,7 @@ def parse_bibtex(text: str) -> tuple[list[Entry], int]:
                 break
             if fields.get(key):
                 arxiv = paper_ref(_clean(fields[key]))
-        title = _clean(fields.get("title", ""))
-        if arxiv or title:
-            entries.append(Entry(title=title, arxiv_id=arxiv))
-        else:
-            bad += 1
+        bad += _keep(entries, _clean(fields.get("title", "")), arxiv)
         if len(entries) >= MAX_ENTRIES:
             break
     return entries, bad
@@ -118,7 +123,8 @@ def parse_bibtex(text: str) -> tuple[list[Entry], int]:
 
 def parse_zotero_csv(text: str) -> tuple[list[Entry], int]:
     """A Zotero CSV export: Title, Url, DOI, Extra (`arXiv: 2401.12345`), Archive Location columns."""
-    entries, bad = [], 0
+    entries: list[Entry] = []
+    bad = 0
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     for row in reader:
         row = {(k or "").strip().lower(): (v or "") for k, v in row.items() if isinstance(v, str)}
@@ -127,11 +133,7 @@ def parse_zotero_csv(text: str) -> tuple[list[Entry], int]:
             arxiv = paper_ref(row.get(key, ""))
             if arxiv:
                 break
-        title = " ".join(row.get("title", "").split())
-        if arxiv or title:
-            entries.append(Entry(title=title, arxiv_id=arxiv))
-        else:
-            bad += 1
+        bad += _keep(entries, " ".join(row.get("title", "").split()), arxiv)
         if len(entries) >= MAX_ENTRIES:
             break
     return entries, bad
