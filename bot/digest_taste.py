@@ -1,6 +1,6 @@
 """The learned taste's two hooks into a topic digest (bot/digest_build.py calls them; nothing else changes there):
 
-- `candidates(taste, chat)`: how many of a section's best-by-relevance papers the model may choose from (relevance
+- `candidates(active)`: how many of a section's best-by-relevance papers the model may choose from (relevance
   to the topic still decides what is in a section; the model only orders them, so with a model the section's top
   shown papers can come from a little further down the relevance order);
 - `rerank(...)`: that order;
@@ -26,8 +26,9 @@ def active(taste, chat: Chat) -> bool:
     return taste is not None and taste.cached(chat.platform, chat.chat_id) is not None
 
 
-def candidates(taste, chat: Chat) -> int:
-    return dg.PER_TOPIC * (POOL_FACTOR if active(taste, chat) else 1)
+def candidates(active: bool) -> int:
+    """How many relevance candidates a section's model chooses from (`active`: this chat has a fitted model)."""
+    return dg.PER_TOPIC * (POOL_FACTOR if active else 1)
 
 
 def rerank(taste, chat: Chat, papers: Sequence[Paper], key=None) -> list[Paper]:

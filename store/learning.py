@@ -78,6 +78,11 @@ class LearningRepo:
                               "WHERE c.platform=? AND c.chat_id=?", [platform, chat_id]).fetchone()
         return row[0] if row else 0
 
+    def chats_with_feedback(self, chat_pks: Sequence[int]) -> set[int]:
+        """The chats among these that ever voted, saved or imported (a taste version): one query per slice."""
+        rows = fetch_dicts_in(self.db, "SELECT chat_pk FROM taste_versions WHERE chat_pk IN ({marks})", chat_pks)
+        return {r["chat_pk"] for r in rows}
+
     # -- votes -------------------------------------------------------------------------------------------------
     def toggle_vote(self, platform: str, chat_id: str, user_id: str, paper_id: str, value: int, *, source: str,
                     now: str) -> int:
