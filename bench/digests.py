@@ -135,7 +135,7 @@ def run_one(chats: int, papers: int, mode: str, sample: int) -> dict:
             slice_max = max(slice_max, time.perf_counter() - t1)
             count += len(due)
             sections += sum(len(d.sections) for d in due)
-            if core.last_claimed < 500:
+            if not core.more_waiting:
                 break
         measured = chats
     else:

@@ -27,7 +27,7 @@ from bot import digests as dg
 from bot import metrics
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.digest_build import Built, DigestBuilder, Tick
+from bot.digest_build import Built, DigestBuilder, Tick, collector_paused
 from bot.models import Chat, Claim, DeliveryResult, Digest, Hit, Message, Part, Reply, SearchResult, Slot
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class Core:
         self._learner = None
         self._commands: Optional["Commands"] = None
         self.last_claimed = 0  # slots claimed (or re-claimed) by the last due_digests call
+        self.more_waiting = False  # the last call left due slots of its tick for the next slice
         self._tick: Optional[Tick] = None  # the current tick's shared work: one window, one instant
         self._pending: list = []  # the current tick's planned slots, when due_digests works in slices
         self._pending_now: Optional[datetime] = None
@@ -139,10 +140,14 @@ class Core:
     def due_digests(self, now: Optional[datetime] = None, limit: Optional[int] = None) -> list[Digest]:
         """Claim due slots (INSERT OR IGNORE / conditional take-over) as leases, build their content, return the
         sendable. Slots whose content is empty (and the chat did not opt in to 'nothing new') are closed at once.
-        `limit` claims at most that many slots (retries first); `last_claimed` tells whether more may be waiting,
+        `limit` claims at most that many slots (retries first); `more_waiting` tells whether more are waiting,
         so the scheduler can work in slices. Slices of one tick share one plan, one committed sequence and one
         Tick; the next tick starts afresh."""
         now = now or self.clock()
+        with collector_paused():  # a slice allocates ~100k objects that live until it is sent (digest_build)
+            return self._due_digests(now, limit)
+
+    def _due_digests(self, now: datetime, limit: Optional[int]) -> list[Digest]:
         if limit is None or self._pending_now != now:
             _, (new, retry) = self._plan(now)
             self._pending = [(True, c) for c in retry] + [(False, s) for s in new]
@@ -152,6 +157,7 @@ class Core:
         retry = [x for is_retry, x in take if is_retry]
         new = [x for is_retry, x in take if not is_retry]
         self.last_claimed = len(new) + len(retry)
+        self.more_waiting = bool(self._pending)
         hi = self._pending_hi
         if not self._pending:
             self._pending_now = None  # the tick is over: its Tick goes with the last slice

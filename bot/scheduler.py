@@ -142,16 +142,16 @@ class Builder:
     def threaded(self) -> bool:
         return getattr(self.core.store, "path", ":memory:") != ":memory:"
 
-    async def due(self, now, limit: int) -> tuple[list[Digest], int]:
+    async def due(self, now, limit: int) -> tuple[list[Digest], bool]:
         if not self.threaded:
             due = self.core.due_digests(now, limit=limit)
-            return due, self.core.last_claimed
+            return due, self.core.more_waiting
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="digests")
 
         def work():
             worker = self._core()
-            return worker.due_digests(now, limit=limit), worker.last_claimed
+            return worker.due_digests(now, limit=limit), worker.more_waiting
 
         return await asyncio.get_running_loop().run_in_executor(self._pool, work)
 
@@ -174,12 +174,12 @@ async def tick(core, deliver, now, batch: int = BATCH, builder: Optional[Builder
     total = 0
     while not state.halted:
         if builder is not None:
-            due, claimed = await builder.due(now, batch)
+            due, more = await builder.due(now, batch)
         else:
-            due, claimed = core.due_digests(now, limit=batch), core.last_claimed
+            due, more = core.due_digests(now, limit=batch), core.more_waiting
         await asyncio.gather(*(_deliver_one(core, sender, d, state) for d in due))
         total += len(due)
-        if claimed < batch:
+        if not more:
             break
         await asyncio.sleep(0)
     return total

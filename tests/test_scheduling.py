@@ -297,3 +297,46 @@ async def test_frequency_weekdays_and_weekly_set_which_days_are_due(core, store,
             core.record_delivery(d, DeliveryResult("sent"))
     assert days == ["2026-03-23", "2026-03-24", "2026-03-25", "2026-03-26", "2026-03-27"]
     assert "frequency" in (await send(core, "/help")).text
+
+
+async def test_a_tick_that_ends_on_a_full_slice_says_nothing_more_is_waiting(core, store, clock, monkeypatch):
+    for i in range(4):
+        await subscribe(core, clock, chat_id=f"s{i}")
+    add_papers(store, at("2026-03-11T07:00:00+00:00"), "Diffusion A")
+    plans = []
+    real_plan = core._plan
+    monkeypatch.setattr(core, "_plan", lambda now: plans.append(now) or real_plan(now))
+    now = at("2026-03-11T08:00:00+00:00")
+    assert len(core.due_digests(now, limit=2)) == 2 and core.more_waiting
+    assert len(core.due_digests(now, limit=2)) == 2 and not core.more_waiting  # the scheduler stops here
+    assert len(plans) == 1  # both slices shared one plan; no third call needed to learn the tick is over
+
+
+async def test_the_garbage_collector_waits_while_a_slice_is_built_and_comes_back_after(core, store, clock,
+                                                                                       monkeypatch):
+    import gc
+
+    await subscribe(core, clock)
+    add_papers(store, at("2026-03-11T07:00:00+00:00"), "Diffusion A")
+    from bot.digest_build import DigestBuilder
+
+    seen = []
+    real_build = DigestBuilder._build
+
+    def build(self, *a):
+        seen.append(gc.isenabled())
+        return real_build(self, *a)
+
+    monkeypatch.setattr(DigestBuilder, "_build", build)
+    assert gc.isenabled()
+    assert len(core.due_digests(at("2026-03-11T08:00:00+00:00"))) == 1
+    assert seen == [False] and gc.isenabled()
+
+    def broken(*a):
+        raise RuntimeError("a bug while building")
+
+    monkeypatch.setattr(DigestBuilder, "_build", broken)
+    await subscribe(core, clock, chat_id="c2")
+    with pytest.raises(RuntimeError):
+        core.due_digests(at("2026-03-12T08:00:00+00:00"))
+    assert gc.isenabled()  # restored even when building fails
