@@ -371,9 +371,13 @@ class SlackAdapter:
                 return bot.bot_token
         return self.settings.slack_bot_token
 
-    async def _post_one(self, client, token: Optional[str], channel: str, payload: dict) -> DeliveryResult:
-        """One chat.postMessage, paced per channel; Slack errors mapped to a DeliveryResult (ts as message_ref)."""
+    async def _post_one(self, client, token: Optional[str], channel: str, payload: dict,
+                        wait_out: bool = True) -> DeliveryResult:
+        """One chat.postMessage, paced per channel (without `wait_out`, the pacing is answered "wait" for the
+        scheduler to wait outside its send gate); Slack errors mapped to a DeliveryResult (ts as message_ref)."""
         wait = self._last_post.get(channel, 0.0) + self.min_post_interval - time.monotonic()
+        if wait > 0 and not wait_out:
+            return DeliveryResult("wait", retry_after=wait, detail="one message per second per channel")
         if wait > 0:
             await asyncio.sleep(wait)
         try:
@@ -416,7 +420,7 @@ class SlackAdapter:
         if not token:
             log.warning("slack: no installation for workspace %s; chat %s deactivated", team, digest.chat.chat_id)
             return DeliveryResult("blocked", detail="not installed")
-        result = await self._post_one(self.client, token, channel, json.loads(payload))
+        result = await self._post_one(self.client, token, channel, json.loads(payload), wait_out=False)
         if result.status == "blocked":
             log.warning("slack: %s %s not delivered, Slack says %s: the chat is deactivated",
                         digest.kind, digest.chat.chat_id, result.detail)

@@ -21,14 +21,14 @@ from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotComma
                       BotCommandScopeAllPrivateChats, BotCommandScopeDefault, Chat, InlineKeyboardMarkup, InputFile,
                       Update, User)
 from telegram.constants import BotCommandLimit, ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
 from adapters import telegram_learn
 from adapters.telegram_render import NO_PREVIEW, Chunk, extended, inline_results, render, without_button
 from adapters.telegram_links import link_handler
-from adapters.telegram_send import Redact, rate_limiter, send_chunk
+from adapters.telegram_send import Redact, rate_limiter, retry_seconds, send_chunk
 from bot import registry
 from bot.config import Settings
 from bot.errors import FatalError
@@ -369,17 +369,19 @@ class TelegramAdapter:
         return await deliver_digest(self.core, self, digest) or DeliveryResult("retry", detail="stopped")
 
     async def send_part(self, digest: Digest, payload: str) -> DeliveryResult:
-        """Send one part; map Telegram's answer to sent (with the message id) / blocked / migrated / retry.
-        Parts to one chat go >= 1 s apart (per-chat limit), timed from the previous part's acceptance."""
+        """Send one part; map Telegram's answer to sent (with the message id) / blocked / migrated / retry / wait.
+        Parts to one chat go >= 1 s apart (per-chat limit), timed from the previous part's acceptance; until then,
+        and after a RetryAfter, the answer is "wait" (the scheduler waits without holding its send gate)."""
         data = json.loads(payload)
         keyboard = InlineKeyboardMarkup.de_json(data["keyboard"], self.app.bot) if data.get("keyboard") else None
         chunk, chat_id = Chunk(data["text"], keyboard), _chat_ref(digest.chat.chat_id)
+        last = self._accepted.get(digest.chat.chat_id)
+        if last is not None and last + PER_CHAT_INTERVAL > time.monotonic():
+            return DeliveryResult("wait", retry_after=last + PER_CHAT_INTERVAL - time.monotonic(),
+                                  detail="one message per second per chat")
         async with self._slots:
             try:
-                last = self._accepted.get(digest.chat.chat_id)
-                if last is not None:
-                    await asyncio.sleep(max(0.0, last + PER_CHAT_INTERVAL - time.monotonic()))
-                message = await send_chunk(self.app, chat_id, chunk)
+                message = await send_chunk(self.app, chat_id, chunk, wait_out=False)
                 self._accepted[digest.chat.chat_id] = time.monotonic()
                 if len(self._accepted) > 50_000:
                     self._accepted.clear()
@@ -389,7 +391,9 @@ class TelegramAdapter:
                 if isinstance(e, BadRequest) and not any(hint in str(e).lower() for hint in BLOCKED_HINTS):
                     return DeliveryResult("retry", detail=f"BadRequest: {e}")
                 return DeliveryResult("blocked", detail=str(e))
-            except TelegramError as e:  # RetryAfter beyond our patience, TimedOut, NetworkError (5xx)
+            except RetryAfter as e:
+                return DeliveryResult("wait", retry_after=retry_seconds(e), detail="Telegram said RetryAfter")
+            except TelegramError as e:  # TimedOut, NetworkError (5xx)
                 return DeliveryResult("retry", detail=f"{type(e).__name__}: {e}")
         return DeliveryResult("sent", message_ref=str(message.message_id) if message else None)
 

@@ -60,13 +60,14 @@ class Redact(logging.Filter):
         return True
 
 
-def _retry_seconds(error: RetryAfter) -> float:
+def retry_seconds(error: RetryAfter) -> float:
     value = getattr(error, "_retry_after", None)  # what PTB's own limiter reads; the public attribute warns in 22.x
     return value.total_seconds() if isinstance(value, timedelta) else 1.0
 
 
-async def send_chunk(app: Application, chat_id: int | str, chunk: Chunk):
-    """Send one message; wait out a short RetryAfter for this chat; fall back to plain text if HTML is refused."""
+async def send_chunk(app: Application, chat_id: int | str, chunk: Chunk, wait_out: bool = True):
+    """Send one message; wait out a short RetryAfter for this chat (with `wait_out`; else it is raised for the
+    caller to wait outside whatever it holds); fall back to plain text if HTML is refused."""
     text, mode = chunk.text, ParseMode.HTML
     mode_now: Optional[ParseMode] = mode
     for attempt in range(SEND_ATTEMPTS):
@@ -76,8 +77,8 @@ async def send_chunk(app: Application, chat_id: int | str, chunk: Chunk):
             return await app.bot.send_message(chat_id, text, parse_mode=mode_now, reply_markup=chunk.keyboard,
                                               link_preview_options=preview)
         except RetryAfter as e:
-            wait = _retry_seconds(e)
-            if attempt == SEND_ATTEMPTS - 1 or wait > 60:
+            wait = retry_seconds(e)
+            if not wait_out or attempt == SEND_ATTEMPTS - 1 or wait > 60:
                 raise
             await asyncio.sleep(wait + 0.05)
         except BadRequest as e:

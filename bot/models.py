@@ -313,13 +313,15 @@ class DeliveryResult:
     """What an adapter reports after trying to send a Digest.
 
     status: "sent" | "blocked" (bot removed/blocked, chat deleted, not in channel) | "migrated" (new_chat_id set,
-    retry later) | "retry" (temporary failure: try again on a later tick, without duplicates).
+    retry later) | "retry" (temporary failure: try again on a later tick, without duplicates) | "wait" (nothing
+    reached the chat: pacing or a 429; try this part again after `retry_after` seconds).
     """
 
     status: str
     message_ref: Optional[str] = None
     new_chat_id: Optional[str] = None
     detail: str = ""
+    retry_after: float = 0.0
 
 
 @dataclass

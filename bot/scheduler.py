@@ -8,8 +8,13 @@ needs: a restart, a retry or another process taking over resumes at the first un
   callable (the console, tests) is one part.
 - Before each part the lease is renewed (`core.hold`): a process that lost its lease stops, and a store that cannot
   write stops every send of the tick (no send whose result cannot be recorded). They resume on a later tick.
-- Stopping (SIGTERM): no new slice is claimed and no new part starts; parts in flight finish within DRAIN seconds
-  and are recorded; every claim still held is released, so another process takes it over at once.
+- One unconfirmed send at a time per process (`TickState.gate`): a part is marked started, sent, and recorded sent
+  before the next part's request goes out. A send whose answer never got recorded (kill -9 between the platform's
+  answer and the commit) is the only possible duplicate, so a crash duplicates at most one part. Waiting (a chat's
+  pacing, a 429's Retry-After) happens outside the gate: the adapter answers "wait" and the part queues again.
+  The cost is throughput: one round trip plus one commit per part (Telegram allows 30 msg/s in any case).
+- Stopping (SIGTERM): no new slice is claimed and no new part starts; the part in flight finishes within DRAIN
+  seconds and is recorded; every claim still held is released, so another process takes it over at once.
 - Building a slice (matching, ranking) runs in a worker thread with its own SQLite connection: the event loop keeps
   answering commands while a 10k-chat tick builds.
 """
@@ -31,6 +36,8 @@ Deliver = Callable[[Digest], Awaitable[DeliveryResult]]
 BATCH = 500  # slots claimed and built per slice of a tick
 DRAIN = 10.0  # seconds in-flight sends may take to finish when stopping
 RENEW = 10.0  # seconds between lease renewals while working (the lease is bot.digests.LEASE)
+WAITS = 8  # a part put off ("wait") this many times is left to a later tick
+MAX_WAIT = 60.0  # a longer Retry-After is waited out by a later tick, not by a held claim
 
 
 class Whole:
@@ -51,15 +58,28 @@ def as_sender(deliver):
 
 
 class TickState:
-    """Why sending must stop: the process is stopping, or the store failed to record."""
+    """Why sending must stop (the process is stopping, or the store failed to record), and the gate that lets one
+    send at a time be unconfirmed (shared by every tick of one scheduler)."""
 
-    def __init__(self, stop: Optional[asyncio.Event] = None):
+    def __init__(self, stop: Optional[asyncio.Event] = None, gate: Optional[asyncio.Lock] = None):
         self.stop = stop
+        self.gate = gate or asyncio.Lock()
         self.store_failed = False
 
     @property
     def halted(self) -> bool:
         return self.store_failed or (self.stop is not None and self.stop.is_set())
+
+    async def pause(self, seconds: float) -> bool:
+        """Wait before trying a part again; True when sending must stop instead."""
+        if self.stop is None:
+            await asyncio.sleep(seconds)
+        else:
+            try:
+                await asyncio.wait_for(self.stop.wait(), timeout=seconds)
+            except asyncio.TimeoutError:
+                pass
+        return self.halted
 
 
 class StoreFailed(Exception):
@@ -86,6 +106,19 @@ async def deliver_digest(core, sender, digest: Digest, state: Optional[TickState
         for part in parts:
             if part.sent:
                 continue
+            result = await _send_part(core, sender, digest, part, state)
+            if result is None or result.status != "sent":
+                return result
+            refs.append(result.message_ref or "")
+        return DeliveryResult("sent", message_ref=",".join(r for r in refs if r) or None)
+    except StoreFailed:
+        return None
+
+
+async def _send_part(core, sender, digest: Digest, part, state: TickState) -> Optional[DeliveryResult]:
+    """One part through the gate: lease renewed, marked started, sent, recorded sent. None: sending stopped."""
+    for _ in range(WAITS):
+        async with state.gate:
             if state.halted:
                 return None
             if not _write(state, "the lease", core.hold, digest):
@@ -99,13 +132,15 @@ async def deliver_digest(core, sender, digest: Digest, state: Optional[TickState
             except Exception as exc:  # an adapter bug or a network error: retry later, never twice at once
                 log.exception("delivery of claim %s to %s failed", digest.claim_id, digest.chat.key)
                 result = DeliveryResult("retry", detail=type(exc).__name__)
-            if result.status != "sent":
-                return result
-            _write(state, "a sent part", core.part_sent, part, result.message_ref)
-            refs.append(result.message_ref or "")
-        return DeliveryResult("sent", message_ref=",".join(r for r in refs if r) or None)
-    except StoreFailed:
-        return None
+            if result.status == "sent":
+                _write(state, "a sent part", core.part_sent, part, result.message_ref)
+        if result.status != "wait":
+            return result
+        if result.retry_after > MAX_WAIT:
+            return DeliveryResult("retry", detail=f"asked to wait {result.retry_after:.0f} s: {result.detail}")
+        if await state.pause(result.retry_after):
+            return None
+    return DeliveryResult("retry", detail=f"put off {WAITS} times: {result.detail}")
 
 
 async def _deliver_one(core, sender, digest: Digest, state: TickState) -> None:
@@ -203,9 +238,10 @@ async def run_scheduler(core, deliver, clock: Clock, tick_seconds: float, stop: 
     log.info("scheduler started (tick %ss)", tick_seconds)
     builder = Builder(core)
     renewing = asyncio.create_task(_renew(core, stop), name="lease-renewal")
+    gate = asyncio.Lock()  # one unconfirmed send per process, across ticks
     try:
         while not stop.is_set():
-            state = TickState(stop)
+            state = TickState(stop, gate)
             started = time.perf_counter()
             work = asyncio.ensure_future(tick(core, deliver, clock(), builder=builder, state=state))
             done, _ = await asyncio.wait({work, asyncio.ensure_future(stop.wait())},

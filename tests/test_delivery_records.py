@@ -310,3 +310,89 @@ async def test_a_held_lease_cannot_be_taken_over_even_by_a_planner_that_thinks_i
     won = store.deliveries.claim([], [d.claim_id], holder="other", token="t2", now=dg.iso(later),
                                  lease_until=dg.iso(later + dg.LEASE))
     assert won == [] and core.hold(d)
+
+
+class Watching(Sender):
+    """A sender that yields inside each send (so concurrent sends would overlap) and checks, at every request,
+    how many sends are in flight and that every earlier send is already recorded in the store."""
+
+    def __init__(self, store, n: int = 2):
+        super().__init__(n)
+        self.store, self.in_flight, self.most = store, 0, 0
+        self.unrecorded_seen: list[int] = []
+
+    def recorded(self) -> int:
+        return self.store.db.execute("SELECT count(*) FROM delivery_parts WHERE sent_at IS NOT NULL").fetchone()[0]
+
+    async def send_part(self, digest, payload: str) -> DeliveryResult:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        self.unrecorded_seen.append(len(self.sent) - self.recorded())
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.in_flight -= 1
+        return await super().send_part(digest, payload)
+
+
+async def test_one_send_is_unconfirmed_at_a_time_so_a_crash_can_repeat_at_most_one_part(store, clock):
+    core = Core(store, clock=clock)
+    for i in range(6):
+        await subscribe(core, f"c{i}")
+    papers(store, "Diffusion one")
+    clock.set(NOON)
+    sender = Watching(store)
+    assert await tick(core, sender, clock()) == 6  # six digests delivered concurrently ...
+    assert len(sender.sent) == 12 and sender.most == 1  # ... but one request in flight at any moment
+    assert set(sender.unrecorded_seen) == {0}  # and each went out only after the one before it was recorded
+
+
+class Pacing(Sender):
+    """A platform that answers "wait" (nothing sent) the first time each payload in `wait_for` is offered."""
+
+    def __init__(self, wait_for: dict[str, float]):
+        super().__init__(n=1)
+        self.wait_for = dict(wait_for)
+        self.offered: list[str] = []
+
+    async def send_part(self, digest, payload: str) -> DeliveryResult:
+        self.offered.append(payload)
+        if payload in self.wait_for:
+            return DeliveryResult("wait", retry_after=self.wait_for.pop(payload), detail="pacing")
+        return await super().send_part(digest, payload)
+
+
+async def test_a_part_told_to_wait_waits_outside_the_gate_and_then_goes_out_once(store, clock):
+    core = Core(store, clock=clock)
+    for i in range(3):
+        await subscribe(core, f"c{i}")
+    papers(store, "Diffusion one")
+    clock.set(NOON)
+    sender = Pacing({"c0/digest/a0": 0.0})
+    assert await tick(core, sender, clock()) == 3
+    assert sender.sent.count("c0/digest/a0") == 1 and len(sender.sent) == 3
+    assert sender.offered.index("c1/digest/a0") < len(sender.offered) - 1  # others went while c0 waited
+    assert sender.offered[-1] == "c0/digest/a0"
+    [claim] = [c for c in store.deliveries.claims_between("2026-03-11", "2026-03-11") if c.chat_pk ==
+               store.chats.get("test", "c0").pk]
+    assert claim.status == "sent" and claim.attempts == 1  # a wait is not a failed attempt
+
+
+async def test_a_long_retry_after_is_left_to_a_later_tick_and_stopping_ends_a_wait(store, clock):
+    core = Core(store, clock=clock)
+    await subscribe(core, "c1")
+    papers(store, "Diffusion one")
+    clock.set(NOON)
+    [d] = core.due_digests()
+    far = await deliver_digest(core, Pacing({"c1/digest/a0": 3600.0}), d)
+    assert far.status == "retry" and "3600" in far.detail  # the claim is not held for an hour
+    from bot.scheduler import TickState
+
+    stop = asyncio.Event()
+    state = TickState(stop)
+    sender = Pacing({"c1/digest/a0": 30.0})
+    waiting = asyncio.create_task(deliver_digest(core, sender, d, state))
+    while not sender.offered:
+        await asyncio.sleep(0)
+    stop.set()  # SIGTERM while the part waits out its pacing
+    assert await asyncio.wait_for(waiting, timeout=5) is None  # stopped at once, nothing sent
+    assert sender.sent == [] and not store.deliveries.parts(d.claim_id)[0].sent
