@@ -109,7 +109,8 @@ async def serve(core, settings: Settings, stop: asyncio.Event, adapters: Optiona
              ", ".join(a.platform for a in adapters) or "none")
     ingesting = ingest and settings.ingest_enabled
     metrics.expect_loops(settings.tick_seconds, settings.ingest_interval_s if ingesting else None)
-    tasks = [asyncio.create_task(run_scheduler(core, make_deliver(adapters), core.clock, settings.tick_seconds, stop),
+    tasks = [asyncio.create_task(run_scheduler(core, make_deliver(adapters), core.clock, settings.tick_seconds, stop,
+                                                       sends_in_flight=settings.sends_in_flight),
                                  name="scheduler")]
     if ingesting:
         from bot.sources.schedule import ingest_forever

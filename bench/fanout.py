@@ -4,8 +4,9 @@ The fake enforces Telegram's flood limits (30 msg/s overall, 1 msg/s per chat; e
 sends with 429 retry_after=1. Digests hold real papers; every tenth is a full 10-paper digest, split into two messages.
 
 Two senders run side by side in this process:
-- paperwire: `TelegramAdapter.deliver` (AIORateLimiter paced without bursts; a 429 is waited out for that chat only;
-  parts of a split digest are paced 1 s apart and never re-sent);
+- paperwire: the scheduler's `deliver_digest` with `TelegramAdapter` (claims and parts in a real SQLite store; one
+  unconfirmed send at a time; AIORateLimiter paced without bursts; a 429 or a chat's 1 s pacing is waited out by
+  that chat only, outside the send gate; parts of a split digest are never re-sent);
 - paperwire, sequential: the same adapter called one digest at a time (a 429 then stalls everyone behind it);
 - baseline: PTB's stock `AIORateLimiter(max_retries=3)` (a 429 pauses every request) and a naive deliver that re-sends
   the whole digest when it failed.
@@ -97,9 +98,33 @@ def baseline_sender(fake: FakeTelegram):
     return app.initialize, app.shutdown, deliver
 
 
+SENDS_IN_FLIGHT = [1]  # --sends-in-flight (PAPERWIRE_SENDS_IN_FLIGHT)
+
+
 def paperwire_sender(fake: FakeTelegram):
-    adapter = create_adapter(None, Settings(telegram_token=TOKEN, telegram_api_base_url=fake.url))
-    return adapter.app.initialize, adapter.app.shutdown, adapter.deliver
+    """The scheduler's path: each digest claimed in a real store (a temporary file), its parts fixed and recorded
+    there, every send through one send gate (one unconfirmed send at a time, waits outside it)."""
+    import tempfile
+
+    from bot.core import Core
+    from bot.scheduler import TickState, deliver_digest
+    from claims import held
+    from store import Store
+
+    core = Core(Store(Path(tempfile.mkdtemp(prefix="pw-fanout-")) / "pw.db"))
+    adapter = create_adapter(core, Settings(telegram_token=TOKEN, telegram_api_base_url=fake.url))
+    state, claimed = TickState(gate=asyncio.Semaphore(SENDS_IN_FLIGHT[0])), {}
+
+    async def deliver(digest: Digest) -> DeliveryResult:
+        if digest.claim_id not in claimed:
+            claimed[digest.claim_id] = held(core, digest)
+        return await deliver_digest(core, adapter, claimed[digest.claim_id], state) or DeliveryResult("retry")
+
+    async def stop() -> None:
+        await adapter.app.shutdown()
+        core.store.close()
+
+    return adapter.app.initialize, stop, deliver
 
 
 async def run(name: str, make_sender, digests: list[Digest], sequential: bool = False) -> dict:
@@ -135,7 +160,9 @@ async def main() -> None:
     ap.add_argument("--chats", type=int, default=600)
     ap.add_argument("--baseline-chats", type=int, default=600, help="0 skips the baseline")
     ap.add_argument("--sequential-chats", type=int, default=100, help="paperwire, one deliver at a time; 0 skips")
+    ap.add_argument("--sends-in-flight", type=int, default=1, help="PAPERWIRE_SENDS_IN_FLIGHT for paperwire")
     args = ap.parse_args()
+    SENDS_IN_FLIGHT[0] = args.sends_in_flight
     papers = load_papers()
     ours = await run("paperwire", paperwire_sender, make_digests(args.chats, papers))
     print(json.dumps(ours))

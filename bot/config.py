@@ -22,7 +22,7 @@ KNOWN = (
     "PAPERWIRE_DB", "PAPERWIRE_SEEDS", "HOST", "PORT", "HF_ENDPOINT", "ARXIV_API_URL", "ARXIV_FEED_URL",
     "PAPERWIRE_INGEST",
     "PAPERWIRE_INGEST_INTERVAL", "PAPERWIRE_ARXIV_CATEGORIES", "PAPERWIRE_TICK_SECONDS", "PAPERWIRE_NOW",
-    "PAPERWIRE_CLOCK_SPEED", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET",
+    "PAPERWIRE_CLOCK_SPEED", "PAPERWIRE_SENDS_IN_FLIGHT", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET",
     "TELEGRAM_API_BASE_URL", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID",
     "SLACK_CLIENT_SECRET", "SLACK_API_URL", "SLACK_ADMINS_ONLY", "PAPERWIRE_LOG_LEVEL", "PAPERWIRE_LOG_FORMAT",
     "PAPERWIRE_LOG_FILE",
@@ -79,6 +79,12 @@ def parse_positive(name: str, value: str) -> float:
     if not number > 0 or number == float("inf"):
         raise ConfigError(f"{name} must be a positive number (e.g. 60), got {value!r}")
     return number
+
+
+def parse_sends(name: str, value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= 32:
+        raise ConfigError(f"{name} must be a whole number from 1 to 32 (sends in flight at once), got {value!r}")
+    return int(value)
 
 
 def parse_instant_setting(name: str, value: str) -> str:
@@ -154,6 +160,7 @@ class Settings:
     arxiv_categories: tuple[str, ...] = ()
     # scheduler
     tick_seconds: int = 30
+    sends_in_flight: int = 1  # unconfirmed sends at once: a crash can repeat at most this many parts
     fake_now: Optional[str] = None  # ISO time: the clock starts here (tests, demos)
     clock_speed: float = 1.0  # with fake_now: simulated seconds per real second
     # telegram
@@ -200,6 +207,7 @@ class Settings:
             ingest_interval_s=get("PAPERWIRE_INGEST_INTERVAL", parse_seconds, 3600),
             arxiv_categories=get("PAPERWIRE_ARXIV_CATEGORIES", parse_categories, ()),
             tick_seconds=get("PAPERWIRE_TICK_SECONDS", parse_seconds, 30),
+            sends_in_flight=get("PAPERWIRE_SENDS_IN_FLIGHT", parse_sends, 1),
             fake_now=get("PAPERWIRE_NOW", parse_instant_setting, None),
             clock_speed=get("PAPERWIRE_CLOCK_SPEED", parse_positive, 1.0),
             telegram_token=get("TELEGRAM_BOT_TOKEN", secret(_TELEGRAM_TOKEN, "123456789:AA... from @BotFather"), None),

@@ -8,8 +8,9 @@ needs: a restart, a retry or another process taking over resumes at the first un
   callable (the console, tests) is one part.
 - Before each part the lease is renewed (`core.hold`): a process that lost its lease stops, and a store that cannot
   write stops every send of the tick (no send whose result cannot be recorded). They resume on a later tick.
-- One unconfirmed send at a time per process (`TickState.gate`): a part is marked started, sent, and recorded sent
-  before the next part's request goes out. A send whose answer never got recorded (kill -9 between the platform's
+- One unconfirmed send at a time per process (`TickState.gate`; PAPERWIRE_SENDS_IN_FLIGHT raises it, and with it
+  how many parts a crash can repeat): a part is marked started, sent, and recorded sent before the next part's
+  request goes out. A send whose answer never got recorded (kill -9 between the platform's
   answer and the commit) is the only possible duplicate, so a crash duplicates at most one part. Waiting (a chat's
   pacing, a 429's Retry-After) happens outside the gate: the adapter answers "wait" and the part queues again.
   The cost is throughput: one round trip plus one commit per part (Telegram allows 30 msg/s in any case).
@@ -61,9 +62,9 @@ class TickState:
     """Why sending must stop (the process is stopping, or the store failed to record), and the gate that lets one
     send at a time be unconfirmed (shared by every tick of one scheduler)."""
 
-    def __init__(self, stop: Optional[asyncio.Event] = None, gate: Optional[asyncio.Lock] = None):
+    def __init__(self, stop: Optional[asyncio.Event] = None, gate: Optional[asyncio.Semaphore] = None):
         self.stop = stop
-        self.gate = gate or asyncio.Lock()
+        self.gate = gate or asyncio.Semaphore(1)
         self.store_failed = False
 
     @property
@@ -232,13 +233,13 @@ async def _renew(core, stop: asyncio.Event) -> None:
 
 
 async def run_scheduler(core, deliver, clock: Clock, tick_seconds: float, stop: asyncio.Event,
-                        drain: float = DRAIN) -> None:
+                        drain: float = DRAIN, sends_in_flight: int = 1) -> None:
     """Tick every `tick_seconds` until `stop` is set; then let in-flight parts finish (at most `drain` seconds),
     and release every claim still held so another process takes over at once."""
     log.info("scheduler started (tick %ss)", tick_seconds)
     builder = Builder(core)
     renewing = asyncio.create_task(_renew(core, stop), name="lease-renewal")
-    gate = asyncio.Lock()  # one unconfirmed send per process, across ticks
+    gate = asyncio.Semaphore(sends_in_flight)  # unconfirmed sends per process, across ticks
     try:
         while not stop.is_set():
             state = TickState(stop, gate)

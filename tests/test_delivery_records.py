@@ -346,6 +346,21 @@ async def test_one_send_is_unconfirmed_at_a_time_so_a_crash_can_repeat_at_most_o
     assert set(sender.unrecorded_seen) == {0}  # and each went out only after the one before it was recorded
 
 
+async def test_sends_in_flight_widens_the_gate_when_the_operator_asks(store, clock):
+    core = Core(store, clock=clock)
+    for i in range(6):
+        await subscribe(core, f"c{i}")
+    papers(store, "Diffusion one")
+    clock.set(NOON)
+    sender, stop = Watching(store), asyncio.Event()
+    running = asyncio.create_task(run_scheduler(core, sender, clock, tick_seconds=60, stop=stop, sends_in_flight=2))
+    while len(sender.sent) < 12:
+        await asyncio.sleep(0)
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert sender.most == 2  # PAPERWIRE_SENDS_IN_FLIGHT=2: two requests overlap (and a crash may repeat two)
+
+
 class Pacing(Sender):
     """A platform that answers "wait" (nothing sent) the first time each payload in `wait_for` is offered."""
 

@@ -74,6 +74,8 @@ def one_line(err: str) -> str:
     ("PAPERWIRE_ARXIV_CATEGORIES", "cs.CL,foo.bar", "'foo.bar' is not an arXiv category"),
     ("PAPERWIRE_LOG_LEVEL", "loud", "PAPERWIRE_LOG_LEVEL must be one of DEBUG, INFO"),
     ("PAPERWIRE_LOG_FORMAT", "xml", "PAPERWIRE_LOG_FORMAT must be one of text, json"),
+    ("PAPERWIRE_SENDS_IN_FLIGHT", "0", "PAPERWIRE_SENDS_IN_FLIGHT must be a whole number from 1 to 32"),
+    ("PAPERWIRE_SENDS_IN_FLIGHT", "many", "PAPERWIRE_SENDS_IN_FLIGHT must be a whole number from 1 to 32"),
 ])
 def test_bad_values_name_the_variable_and_the_form(name, value, expected):
     with pytest.raises(ConfigError) as e:
