@@ -272,8 +272,8 @@ class DigestBuilder:
             tick.load([pk for got in placed.values() for pk in got])
             for t, got in placed.items():
                 pk_of = {tick.papers[pk].id: pk for pk in got}
-                order = digest_taste.rerank(self.taste, chat, [tick.papers[pk] for pk in got], key)
-                placed[t] = [pk_of[p.id] for p in order][:dg.PER_TOPIC]
+                reranked = digest_taste.rerank(self.taste, chat, [tick.papers[pk] for pk in got], key)
+                placed[t] = [pk_of[p.id] for p in reranked][:dg.PER_TOPIC]
         meta = tick.meta
         ranked = sorted((t for t in avail if placed[t]),
                         key=lambda t: (placed[t][0] in tick.topics[t].title, meta[placed[t][0]][1],
