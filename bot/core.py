@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Optional
 
@@ -233,6 +234,11 @@ class Core:
     def fix_parts(self, digest: Digest, payloads: list[str]) -> list[Part]:
         """Store the parts this digest will be sent as, unless a previous attempt fixed them already."""
         return self.store.deliveries.fix_parts(digest.claim_id, payloads)
+
+    def with_parts(self, digests: list[Digest], render) -> list[Digest]:
+        """The digests with their parts rendered (`render(digest) -> [payload]`) and fixed, in one transaction."""
+        fixed = self.store.deliveries.fix_parts_many([(d.claim_id, render(d)) for d in digests])
+        return [replace(d, parts=tuple(fixed[d.claim_id])) for d in digests]
 
     def hold(self, digest: Digest) -> bool:
         """Renew this digest's lease before a send; False when another process took it over."""

@@ -256,6 +256,7 @@ class Digest:
     window_end: Optional[str] = None
     seq_lo: Optional[int] = None
     seq_hi: Optional[int] = None
+    parts: tuple["Part", ...] = ()  # fixed with the claim by the builder's thread (empty: the sender renders them)
 
 
 @dataclass(frozen=True)

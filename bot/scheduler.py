@@ -16,8 +16,8 @@ needs: a restart, a retry or another process taking over resumes at the first un
   The cost is throughput: one round trip plus one commit per part (Telegram allows 30 msg/s in any case).
 - Stopping (SIGTERM): no new slice is claimed and no new part starts; the part in flight finishes within DRAIN
   seconds and is recorded; every claim still held is released, so another process takes it over at once.
-- Building a slice (matching, ranking) runs in a worker thread with its own SQLite connection: the event loop keeps
-  answering commands while a 10k-chat tick builds.
+- Building a slice (matching, ranking, rendering each digest's parts and fixing them with the claims) runs in a
+  worker thread with its own SQLite connection: the event loop keeps answering commands while a 10k-chat tick builds.
 """
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ async def deliver_digest(core, sender, digest: Digest, state: Optional[TickState
     state = state or TickState()
     sender = as_sender(sender)
     try:
-        parts = [p for p in _write(state, "the parts", core.fix_parts, digest, sender.parts(digest))]
+        parts = list(digest.parts) or _write(state, "the parts", core.fix_parts, digest, sender.parts(digest))
         refs = [p.message_id or "" for p in parts if p.sent]
         for part in parts:
             if part.sent:
@@ -158,10 +158,11 @@ async def _deliver_one(core, sender, digest: Digest, state: TickState) -> None:
 
 class Builder:
     """Builds slices of digests off the event loop: a worker thread with its own SQLite connection (the same
-    database file, the same lease holder). An in-memory database has no second connection: built inline."""
+    database file, the same lease holder) claims, builds, renders the parts (`sender.parts`) and fixes them.
+    An in-memory database has no second connection: built inline."""
 
-    def __init__(self, core):
-        self.core = core
+    def __init__(self, core, sender=None):
+        self.core, self.sender = core, sender
         self._worker = None
         self._pool: Optional[ThreadPoolExecutor] = None
 
@@ -178,16 +179,20 @@ class Builder:
     def threaded(self) -> bool:
         return getattr(self.core.store, "path", ":memory:") != ":memory:"
 
+    def _slice(self, core, now, limit: int) -> tuple[list[Digest], bool]:
+        due = core.due_digests(now, limit=limit)
+        if due and self.sender is not None:
+            due = core.with_parts(due, self.sender.parts)
+        return due, core.more_waiting
+
     async def due(self, now, limit: int) -> tuple[list[Digest], bool]:
         if not self.threaded:
-            due = self.core.due_digests(now, limit=limit)
-            return due, self.core.more_waiting
+            return self._slice(self.core, now, limit)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="digests")
 
         def work():
-            worker = self._core()
-            return worker.due_digests(now, limit=limit), worker.more_waiting
+            return self._slice(self._core(), now, limit)
 
         return await asyncio.get_running_loop().run_in_executor(self._pool, work)
 
@@ -237,7 +242,7 @@ async def run_scheduler(core, deliver, clock: Clock, tick_seconds: float, stop: 
     """Tick every `tick_seconds` until `stop` is set; then let in-flight parts finish (at most `drain` seconds),
     and release every claim still held so another process takes over at once."""
     log.info("scheduler started (tick %ss)", tick_seconds)
-    builder = Builder(core)
+    builder = Builder(core, as_sender(deliver))
     renewing = asyncio.create_task(_renew(core, stop), name="lease-renewal")
     gate = asyncio.Semaphore(sends_in_flight)  # unconfirmed sends per process, across ticks
     try:

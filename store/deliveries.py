@@ -190,11 +190,16 @@ class DeliveryRepo:
     # -- parts -----------------------------------------------------------------------------------------------------
     def fix_parts(self, claim_id: int, payloads: Sequence[str]) -> list[Part]:
         """Store the parts of a claim unless it has some already (the first set wins), then return the stored ones."""
+        return self.fix_parts_many([(claim_id, payloads)])[claim_id]
+
+    def fix_parts_many(self, items: Sequence[tuple[int, Sequence[str]]]) -> dict[int, list[Part]]:
+        """fix_parts for a slice of claims in one transaction: claim id -> its stored parts."""
         with self.db.conn:
-            if not self.db.execute("SELECT 1 FROM delivery_parts WHERE claim_id=? LIMIT 1", [claim_id]).fetchone():
-                self.db.conn.executemany("INSERT INTO delivery_parts (claim_id, idx, payload) VALUES (?,?,?)",
-                                         [(claim_id, i, p) for i, p in enumerate(payloads)])
-        return self.parts(claim_id)
+            for claim_id, payloads in items:
+                if not self.db.execute("SELECT 1 FROM delivery_parts WHERE claim_id=? LIMIT 1", [claim_id]).fetchone():
+                    self.db.conn.executemany("INSERT INTO delivery_parts (claim_id, idx, payload) VALUES (?,?,?)",
+                                             [(claim_id, i, p) for i, p in enumerate(payloads)])
+        return {claim_id: self.parts(claim_id) for claim_id, _ in items}
 
     def parts(self, claim_id: int) -> list[Part]:
         return [Part(claim_id, idx, payload, sent_at is not None, message_id, started_at is not None)

@@ -411,3 +411,32 @@ async def test_a_long_retry_after_is_left_to_a_later_tick_and_stopping_ends_a_wa
     stop.set()  # SIGTERM while the part waits out its pacing
     assert await asyncio.wait_for(waiting, timeout=5) is None  # stopped at once, nothing sent
     assert sender.sent == [] and not store.deliveries.parts(d.claim_id)[0].sent
+
+
+async def test_parts_are_rendered_and_fixed_in_the_builders_thread_not_on_the_event_loop(tmp_path, clock):
+    import threading
+
+    store = Store(tmp_path / "pw.db")
+    core = Core(store, clock=clock)
+    for i in range(3):
+        await subscribe(core, f"c{i}")
+    papers(store, "Diffusion one")
+    clock.set(NOON)
+
+    class Recording(Sender):
+        threads: list[str] = []
+
+        def parts(self, digest):
+            self.threads.append(threading.current_thread().name)
+            return super().parts(digest)
+
+    sender, stop = Recording(n=2), asyncio.Event()
+    running = asyncio.create_task(run_scheduler(core, sender, clock, tick_seconds=60, stop=stop))
+    while len(sender.sent) < 6:
+        await asyncio.sleep(0)
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert len(sender.threads) == 3  # once per digest: the loop does not render them again
+    assert all(name.startswith("digests") for name in sender.threads)
+    assert threading.current_thread().name not in sender.threads
+    store.close()
