@@ -21,7 +21,7 @@ from bot.clock import make_clock
 from bot.models import IngestReport, Paper
 
 SHOWN_PROBLEMS = 10
-_CHUNK = 10000  # papers per upsert_many call: big batches are much faster for FTS5
+_CHUNK = 10000  # papers per upsert_many call (a progress-bar step); it commits every store.papers.WRITE_BATCH
 
 
 def _clock(obj: Context):
