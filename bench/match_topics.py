@@ -21,6 +21,7 @@ import _corpus  # noqa: E402
 from bot.models import Hit  # noqa: E402
 from bot.query import words_of  # noqa: E402
 from bot.search import Searcher  # noqa: E402
+from bot.search_plan import lexicon  # noqa: E402
 
 
 def make_topics(rng: random.Random, papers, n: int) -> list[str]:
@@ -91,7 +92,7 @@ def main() -> None:
     t0 = time.perf_counter()
     base = fts_per_topic(batch, topics)
     theirs = time.perf_counter() - t0
-    lex_df = store.search.cache["lexicon"].df
+    lex_df = lexicon(store.search).df
     stems = store.search.stem(topics)
     # plain AND topics whose words all exist in the index (typos are corrected by match_papers, like search)
     plain = [t for t, st in zip(topics, stems) if all(c.isalnum() or c == " " for c in t) and " OR " not in t

@@ -5,7 +5,10 @@ resolve a query the same way. The store is duck typed: `store.search` is the Sea
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -24,6 +27,8 @@ LEXICON_TTL = 300.0  # seconds before a changed big index is re-read (small stor
 FIX_WEIGHT = 0.85  # a corrected word counts a little less than a word the user typed
 AUGMENT_WEIGHT = 0.6
 ACRONYM_WEIGHT = 0.9  # "rlhf" <-> "reinforcement learning from human feedback": the corpus says they are the same
+
+log = logging.getLogger(__name__)
 
 
 class Lexicon:
@@ -103,16 +108,77 @@ def _signature(repo) -> tuple:
     return (repo.paper_count(), repo.max_pk())
 
 
-def lexicon(repo) -> Lexicon:
-    """The cached lexicon of this store; re-read when papers changed (at most every LEXICON_TTL s for big stores)."""
-    lex = repo.cache.get("lexicon")
-    if lex is not None:
-        fresh_enough = lex.n >= 5000 and time.monotonic() - lex.loaded_at < LEXICON_TTL
-        if fresh_enough or _signature(repo) == lex.signature:
+class Vocabulary:
+    """The one owner of a store's Lexicon, for the lifetime of its SearchRepo.
+
+    The first lexicon is built inline (start-up's `Searcher.warm`, a CLI command). When the index has changed since
+    (re-read on every change for a small index, at most every LEXICON_TTL s for a big one), a caller on a running
+    event loop keeps getting the current lexicon while one worker thread, on its own SQLite connection, builds the
+    next (about 2-3 s for 80k papers, acronym mining included); the loop swaps it in when it is ready. Off the loop
+    (the CLI, the digest builder's thread) or on an in-memory database (no second connection) it is rebuilt inline.
+    """
+
+    def __init__(self, repo):
+        self.repo = repo
+        self.current: Optional[Lexicon] = None
+        self.building: Optional[threading.Thread] = None  # at most one rebuild at a time
+
+    def get(self) -> Lexicon:
+        lex = self.current
+        if lex is not None and (self.building is not None or not self.stale(lex)):
             return lex
-    lex = Lexicon(repo)
-    repo.cache["lexicon"] = lex
-    return lex
+        loop = _running_loop()
+        if lex is None or loop is None or not self.repo.path():
+            self.current = Lexicon(self.repo)
+        else:
+            self.rebuild_in_background(loop)
+        return self.current  # type: ignore[return-value]
+
+    def stale(self, lex: Lexicon) -> bool:
+        if lex.n >= 5000 and time.monotonic() - lex.loaded_at < LEXICON_TTL:
+            return False
+        return _signature(self.repo) != lex.signature
+
+    def rebuild_in_background(self, loop: asyncio.AbstractEventLoop) -> None:
+        def build() -> None:
+            new, stems = None, {}
+            try:
+                repo = self.repo.reopen()
+                try:
+                    new, stems = Lexicon(repo), repo.cache.get("stems", {})
+                finally:
+                    repo.close()
+            except Exception:  # the current lexicon keeps serving; the next search tries again
+                log.exception("rebuilding the search vocabulary failed")
+            try:
+                loop.call_soon_threadsafe(self.swap, new, stems)
+            except RuntimeError:  # the loop has closed: nobody is searching any more
+                pass
+
+        self.building = threading.Thread(target=build, name="lexicon", daemon=True)
+        self.building.start()
+
+    def swap(self, new: Optional[Lexicon], stems: dict) -> None:
+        """On the loop: the rebuilt lexicon replaces the current one (its stems warm this connection's cache)."""
+        self.building = None
+        if new is not None:
+            self.repo.cache.setdefault("stems", {}).update(stems)
+            self.current = new
+
+
+def _running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def lexicon(repo) -> Lexicon:
+    """The store's current lexicon (see Vocabulary: never rebuilt on a running event loop once it exists)."""
+    owner = repo.cache.get("vocabulary")
+    if owner is None:
+        owner = repo.cache["vocabulary"] = Vocabulary(repo)
+    return owner.get()
 
 
 def stems_for(repo, words: Sequence[str]) -> dict[str, tuple[str, ...]]:

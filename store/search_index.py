@@ -39,6 +39,23 @@ class SearchRepo:
         self._floors: dict[tuple, int] = {}
         self._stem_ready = False
 
+    # --- a second connection (the lexicon's rebuild in a worker thread) -------------------------------------
+    def path(self) -> str:
+        """The database file ('' for an in-memory database, which no second connection can see)."""
+        for _seq, name, file in self.db.execute("PRAGMA database_list").fetchall():
+            if name == "main":
+                return file or ""
+        return ""
+
+    def reopen(self) -> "SearchRepo":
+        """This repo on a new connection to the same file, for one worker thread; the caller closes it."""
+        from store.db import open_database
+
+        return SearchRepo(open_database(self.path(), create=False))
+
+    def close(self) -> None:
+        self.db.conn.close()
+
     # --- freshness -------------------------------------------------------------------------------------------
     def max_pk(self) -> int:
         return self.db.execute("SELECT coalesce(max(pk), 0) FROM papers").fetchone()[0]
