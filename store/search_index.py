@@ -33,7 +33,7 @@ _DATE = "max(coalesce(p.published, ''), coalesce(p.hf_date, ''))"
 class SearchRepo:
     """Search queries. `cache` is scratch space for the search core's derived data (vocabulary, stems)."""
 
-    def __init__(self, db):
+    def __init__(self, db) -> None:
         self.db = db
         self.cache: dict = {}
         self._floors: dict[tuple, int] = {}
