@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class Lexicon:
     """Index vocabulary (stem -> papers containing it) and title words (suggestions for typos)."""
 
-    def __init__(self, repo):
+    def __init__(self, repo) -> None:
         self.loaded_at = time.monotonic()
         self.signature = _signature(repo)
         self.df: dict[str, int] = repo.vocabulary()
@@ -118,7 +118,7 @@ class Vocabulary:
     (the CLI, the digest builder's thread) or on an in-memory database (no second connection) it is rebuilt inline.
     """
 
-    def __init__(self, repo):
+    def __init__(self, repo) -> None:
         self.repo = repo
         self.current: Optional[Lexicon] = None
         self.building: Optional[threading.Thread] = None  # at most one rebuild at a time
