@@ -128,7 +128,7 @@ class Core:
         m = tick.topics[topic]
         tick.load(m.order[:limit])
         hits = [Hit(tick.papers[pk], 1.0, m.terms) for pk in m.order[:limit] if pk in tick.papers]
-        return len(m.pks), hits, period
+        return len(m.order), hits, period
 
     # -- scheduling --------------------------------------------------------------------------------------------------
     def _plan(self, now: datetime) -> tuple[list[Chat], tuple[list[Slot], list[int]]]:
