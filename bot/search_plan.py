@@ -122,8 +122,11 @@ class Vocabulary:
         self.repo = repo
         self.current: Optional[Lexicon] = None
         self.building: Optional[threading.Thread] = None  # at most one rebuild at a time
+        self.ready: Optional[tuple[Optional[Lexicon], dict]] = None  # what the rebuild left, until swapped in
 
     def get(self) -> Lexicon:
+        if self.ready is not None:  # normally swapped in by the loop callback already
+            self.swap()
         lex = self.current
         if lex is not None and (self.building is not None or not self.stale(lex)):
             return lex
@@ -150,17 +153,22 @@ class Vocabulary:
                     repo.close()
             except Exception:  # the current lexicon keeps serving; the next search tries again
                 log.exception("rebuilding the search vocabulary failed")
+            self.ready = (new, stems)
             try:
-                loop.call_soon_threadsafe(self.swap, new, stems)
-            except RuntimeError:  # the loop has closed: nobody is searching any more
+                loop.call_soon_threadsafe(self.swap)
+            except RuntimeError:  # the loop has closed: the next get() swaps it in
                 pass
 
         self.building = threading.Thread(target=build, name="lexicon", daemon=True)
         self.building.start()
 
-    def swap(self, new: Optional[Lexicon], stems: dict) -> None:
-        """On the loop: the rebuilt lexicon replaces the current one (its stems warm this connection's cache)."""
+    def swap(self) -> None:
+        """The rebuilt lexicon replaces the current one (its stems warm this connection's cache); on the loop."""
+        ready, self.ready = self.ready, None
+        if ready is None:
+            return
         self.building = None
+        new, stems = ready
         if new is not None:
             self.repo.cache.setdefault("stems", {}).update(stems)
             self.current = new

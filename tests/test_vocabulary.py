@@ -97,6 +97,22 @@ async def test_a_failed_rebuild_keeps_the_old_vocabulary_and_is_tried_again(tmp_
     store.close()
 
 
+def test_a_rebuild_finished_after_its_loop_closed_is_still_swapped_in(tmp_path):
+    store = Store(tmp_path / "pw.db")
+    store.papers.upsert_many(papers("convolutional"), now=T0)
+    old = lexicon(store.search)
+    store.papers.upsert_many(papers("zymurgical", start=100), now=T0)
+
+    async def search_on_a_loop():
+        assert lexicon(store.search) is old  # starts the rebuild; the loop ends before it is done
+        return store.search.cache["vocabulary"].building
+
+    worker = asyncio.run(search_on_a_loop())
+    worker.join(timeout=10)
+    assert lexicon(store.search) is not old and knows(store.search, "zymurgical")
+    store.close()
+
+
 def test_off_the_loop_a_stale_vocabulary_is_rebuilt_inline(tmp_path):
     store = Store(tmp_path / "pw.db")
     store.papers.upsert_many(papers("convolutional"), now=T0)
