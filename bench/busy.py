@@ -59,6 +59,9 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
+FAILED: list[str] = []  # probe replies that were not search results ("Sorry, something went wrong...")
+
+
 async def probe(fake: FakeTelegram, seconds: float, out: list[float]) -> None:
     end = time.monotonic() + seconds
     i = 0
@@ -70,6 +73,9 @@ async def probe(fake: FakeTelegram, seconds: float, out: list[float]) -> None:
         try:
             await fake.wait_for(lambda: len([m for m in fake.sent if m["chat_id"] == PROBE]) > before, timeout=30)
             out.append(time.monotonic() - t0)
+            reply = [m for m in fake.sent if m["chat_id"] == PROBE][before]["plain"]
+            if "paper" not in reply.split("\n", 1)[0]:  # "12 papers for ...", "No papers match ..."
+                FAILED.append(reply[:80])
         except AssertionError:
             out.append(30.0)
         await asyncio.sleep(0.25)
@@ -126,6 +132,7 @@ async def main_async(chats: int, phases: set[str]) -> None:
         print(f"{name:>24} {len(xs):>5} {pct(xs, .5) * 1000:>8.0f} {pct(xs, .99) * 1000:>8.0f} {max(xs) * 1000:>8.0f}")
     print(f"digests out in the first 25 s of the tick: {digests_25s}; tick started {t_tick - started:.0f}s in; "
           f"import ran {imported_s:.0f}s")
+    print(f"probe replies that were not search results: {len(FAILED)}" + (f" (e.g. {FAILED[0]!r})" if FAILED else ""))
     shutil.rmtree(work, ignore_errors=True)
 
 
