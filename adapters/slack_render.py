@@ -44,13 +44,15 @@ def subcommands() -> frozenset[str]:
 
 
 def to_core_text(text: str) -> str:
-    """`/papers follow T` -> `/follow T`; `/papers flash attention` -> `/search flash attention`; empty -> `/help`."""
+    """`/papers follow T` -> `/follow T`; `/papers flash attention` -> `/search flash attention`; empty -> `/help`.
+    A command word followed by words its command does not take is a search (`/papers time series`)."""
     text = unescape(text).strip()
     if not text:
         return "/help"
     first, _, rest = text.partition(" ")
     word = first.lstrip("/").lower()
-    if word in subcommands():
+    spec = registry.lookup(word) if word in subcommands() else None
+    if spec is not None and spec.accepts(rest):  # `/papers time series` is a search, `/papers time 08:30` is not
         return f"/{word} {rest.strip()}".rstrip()
     return f"/search {text}"
 

@@ -283,6 +283,7 @@ class Commands:
                      footer=d.reply.footer)
 
     @command("trending", "[week] [N]", "today's top papers on Hugging Face (week: the last 7 days)", aliases=("top",),
+             takes=r"(week\b|\d)",
              menu="Today's trending papers")
     def trending(self, msg: Message, chat: Chat, args: str) -> Reply:
         n = 10
@@ -309,6 +310,7 @@ class Commands:
         return Reply(text=head, cards=tuple(dg.paper_card(p) for p in papers))
 
     @command("channel", "trending N HH:MM", "a daily trending post in this chat (/channel off, /channel topics on|off)",
+             takes=r"(trending|off|topics)\b",
              admin=True, open_without_args=True, target=True, menu="Daily posts for this chat or a channel")
     def channel(self, msg: Message, chat: Chat, args: str) -> Reply:
         words = args.split()

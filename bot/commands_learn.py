@@ -90,7 +90,8 @@ async def similar_button(cmds, msg: Message, chat: Chat, rest: str) -> Reply:
 
 
 # -- commands -----------------------------------------------------------------------------------------------------
-@command("saved", "[export]", "this chat's saved papers (export: as BibTeX)", menu="Saved papers")
+@command("saved", "[export]", "this chat's saved papers (export: as BibTeX)", menu="Saved papers",
+         takes=r"export$")
 def saved(cmds, msg: Message, chat: Chat, args: str) -> Reply:
     ids = cmds.store.learning.saved(chat.platform, chat.chat_id)
     if args.strip().lower() not in ("", "export", "bibtex", "bib"):
@@ -117,6 +118,7 @@ async def _ready(cmds) -> bool:
 
 
 @command("taste", "[reset]", "what this chat's picks learned: top terms and vote counts (reset: forget the votes)",
+         takes=r"reset$",
          menu="What your picks learned")
 async def taste(cmds, msg: Message, chat: Chat, args: str) -> Reply:
     word = args.strip().lower()

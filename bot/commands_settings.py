@@ -13,6 +13,7 @@ from bot.timezones import resolve as resolve_tz
 
 
 @command("time", "HH:MM", "when the digest arrives (your local time)", admin=True, open_without_args=True,
+         takes=r"\d",
          target=True, menu="Digest time, e.g. /time 08:30")
 def time(cmds, msg: Message, chat: Chat, args: str) -> Reply:
     if not args:
@@ -35,6 +36,7 @@ def next_note(cmds, chat: Chat, hhmm: str) -> str:
     return f", next {when:%a %d %b %H:%M}"
 
 @command("frequency", "daily|weekdays|weekly [mon..sun]", "how often the digest comes (weekly: the 7 days)",
+         takes=r"(daily|weekdays|weekly)\b",
          admin=True, open_without_args=True, target=True, menu="Digest cadence: daily, weekdays or weekly")
 def frequency(cmds, msg: Message, chat: Chat, args: str) -> Reply:
     if not args:
@@ -98,6 +100,7 @@ def resume(cmds, msg: Message, chat: Chat, args: str) -> Reply:
     return Reply(text=f"Resumed{cmds.where(msg, chat)}. The next digest comes at {chat.digest_time} ({chat.tz}).")
 
 @command("quiet", "on|off", "off: say so when a day has nothing new", admin=True, open_without_args=True,
+         takes=r"(on|off)$",
          target=True, menu="Quiet days: /quiet on or off")
 def quiet(cmds, msg: Message, chat: Chat, args: str) -> Reply:
     value = args.lower()

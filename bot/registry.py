@@ -45,6 +45,17 @@ class Command:
     in_menu: bool = True  # listed in Telegram's command menu
     in_help: bool = True  # listed in /help
     group_menu: bool = True  # also in the menu shown to every member of a group (admin commands never are)
+    takes: Optional[str] = None  # a regex its arguments start with; None: any text (only bare when `args` is "")
+
+    def accepts(self, rest: str) -> bool:
+        """Whether `WORD rest` reads as this command, not as a search for those words (Slack's `/papers time
+        series` is a search; `/papers time 08:30` sets the time)."""
+        rest = rest.strip()
+        if not rest:
+            return True
+        if self.takes is not None:
+            return re.match(self.takes, rest, re.I) is not None
+        return bool(self.args)
 
     def needs_admin(self, args: str) -> bool:
         return self.admin and not (self.open_without_args and not args.strip())
@@ -79,12 +90,12 @@ def _same(old: Callable, new: Callable) -> bool:  # a module imported twice (rel
 
 def command(name: str, args: str = "", help: str = "", *, aliases: tuple[str, ...] = (), admin: bool = False,
             open_without_args: bool = False, target: bool = False, menu: str = "", in_menu: bool = True,
-            in_help: bool = True, group_menu: bool = True):
+            in_help: bool = True, group_menu: bool = True, takes: Optional[str] = None):
     """Register a chat command (decorator). Names and aliases are unique across the registry."""
 
     def register(fn: Callable) -> Callable:
         spec = Command(name, args, help, fn, tuple(aliases), admin, open_without_args, target, menu, in_menu, in_help,
-                       group_menu)
+                       group_menu, takes)
         for word in (name, *aliases):
             if not _NAME.match(word):
                 raise ValueError(f"command word {word!r}: lowercase letters, digits and _ only, at most 32")

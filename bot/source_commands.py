@@ -41,6 +41,7 @@ def status(cmds, msg: Message, chat: Chat, args: str) -> Reply:
 
 
 @command("links", "on|off", "a card for each arXiv / Hugging Face link posted in this chat (default on)", admin=True,
+         takes=r"(on|off)$",
          open_without_args=True, menu="Paper cards for posted links on or off")
 def links(cmds, msg: Message, chat: Chat, args: str) -> Reply:
     value = args.strip().lower()

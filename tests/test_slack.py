@@ -64,6 +64,17 @@ def test_subcommands_map_to_the_core_grammar():
     assert to_core_text("flash attention") == "/search flash attention"
     assert to_core_text("  ") == "/help"
     assert to_core_text("a &lt; b &amp; c") == "/search a < b & c"
+    # a command word followed by words its command does not take is a search
+    assert to_core_text("time series forecasting") == "/search time series forecasting"
+    assert to_core_text("time 08:30") == "/time 08:30" and to_core_text("time") == "/time"
+    assert to_core_text("channel estimation") == "/search channel estimation"
+    assert to_core_text("pause detection in speech") == "/search pause detection in speech"
+    assert to_core_text("trending week 5") == "/trending week 5"
+    assert to_core_text("trending topics in NLP") == "/search trending topics in NLP"
+    assert to_core_text("frequency weekly mon") == "/frequency weekly mon"
+    assert to_core_text("links prediction") == "/search links prediction"
+    assert to_core_text("links off") == "/links off" and to_core_text("saved export") == "/saved export"
+    assert to_core_text("similar 2403.12345") == "/similar 2403.12345"  # free-text arguments: always the command
     assert split_key("T1/C2") == ("T1", "C2")
 
 
