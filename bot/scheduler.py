@@ -76,11 +76,17 @@ class TickState:
         if self.stop is None:
             await asyncio.sleep(seconds)
         else:
-            try:
-                await asyncio.wait_for(self.stop.wait(), timeout=seconds)
-            except asyncio.TimeoutError:
-                pass
+            await stopped_within(self.stop, seconds)
         return self.halted
+
+
+async def stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep `seconds`, or less when `stop` is set meanwhile; True when it was."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+        return True
+    except asyncio.TimeoutError:
+        return False
 
 
 class StoreFailed(Exception):
@@ -227,14 +233,11 @@ async def tick(core, deliver, now, batch: int = BATCH, builder: Optional[Builder
 
 
 async def _renew(core, stop: asyncio.Event) -> None:
-    while not stop.is_set():
+    while not await stopped_within(stop, RENEW):
         try:
-            await asyncio.wait_for(stop.wait(), timeout=RENEW)
-        except asyncio.TimeoutError:
-            try:
-                core.renew_leases()
-            except Exception:
-                log.exception("renewing leases failed")
+            core.renew_leases()
+        except Exception:
+            log.exception("renewing leases failed")
 
 
 async def run_scheduler(core, deliver, clock: Clock, tick_seconds: float, stop: asyncio.Event,
@@ -250,28 +253,24 @@ async def run_scheduler(core, deliver, clock: Clock, tick_seconds: float, stop: 
             state = TickState(stop, gate)
             started = time.perf_counter()
             work = asyncio.ensure_future(tick(core, deliver, clock(), builder=builder, state=state))
-            done, _ = await asyncio.wait({work, asyncio.ensure_future(stop.wait())},
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if work not in done:  # stopping mid-tick: no new part starts; in-flight ones get `drain` seconds
+            stopping = asyncio.ensure_future(stop.wait())
+            done, _ = await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()  # else one waiter per tick piles up until shutdown
+            if work not in done:  # stopping mid-tick: no new part starts; the one in flight gets `drain` seconds
                 try:
                     await asyncio.wait_for(asyncio.shield(work), timeout=drain)
                 except asyncio.TimeoutError:
                     work.cancel()
                     await asyncio.gather(work, return_exceptions=True)
-                except Exception:
-                    log.exception("scheduler tick failed")
+            if work.done() and not work.cancelled():
+                if work.exception() is not None:
+                    log.error("scheduler tick failed", exc_info=work.exception())
+                elif work.result():
+                    log.info("scheduler: %d digest(s) handled", work.result())
+            if stop.is_set():
                 break
-            try:
-                n = work.result()
-                if n:
-                    log.info("scheduler: %d digest(s) handled", n)
-            except Exception:
-                log.exception("scheduler tick failed")
             metrics.observe_tick(time.perf_counter() - started)  # also the heartbeat /healthz judges
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
-            except asyncio.TimeoutError:
-                pass
+            await stopped_within(stop, tick_seconds)
     finally:
         renewing.cancel()
         await asyncio.gather(renewing, return_exceptions=True)

@@ -440,3 +440,17 @@ async def test_parts_are_rendered_and_fixed_in_the_builders_thread_not_on_the_ev
     assert all(name.startswith("digests") for name in sender.threads)
     assert threading.current_thread().name not in sender.threads
     store.close()
+
+
+async def test_idle_ticks_leave_no_waiters_behind(store, clock):
+    core, stop = Core(store, clock=clock), asyncio.Event()
+    ticks = []
+    real = core.due_digests
+    core.due_digests = lambda *a, **kw: ticks.append(1) or real(*a, **kw)
+    running = asyncio.create_task(run_scheduler(core, Sender(), clock, tick_seconds=0.001, stop=stop))
+    while len(ticks) < 20:
+        await asyncio.sleep(0.001)
+    waiting = [t for t in asyncio.all_tasks() if "Event.wait" in repr(t.get_coro())]
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert len(waiting) <= 2  # this tick's stop watcher (and the lease renewal's), not one per past tick
