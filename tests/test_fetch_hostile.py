@@ -227,8 +227,9 @@ async def test_html_with_200_from_arxiv_is_an_error(hostile):
 
 
 async def test_a_large_page_is_parsed_off_the_event_loop(hostile, store, clock, monkeypatch):
-    """6 MB of items: the page is decoded in a worker thread while the loop runs other callbacks, and stored in
-    small chunks with the loop running other callbacks between them. Measured by what ran, not by how long it took,
+    """6 MB of items: the page is decoded in a worker thread while the loop runs other callbacks, and (this store
+    is in memory: no second connection) stored in small chunks with the loop running other callbacks between them;
+    a database file is stored in a worker thread (tests/test_ingest_off_loop.py). Measured by what ran, not by how long it took,
     so a loaded machine cannot fail it (and a fast one cannot pass a parse on the loop)."""
     import threading
 

@@ -28,7 +28,7 @@ def recent_days(clock, n: int) -> list[str]:
     return [(today - timedelta(days=i)).isoformat() for i in range(max(1, n))]
 
 
-STORE_CHUNK = 100  # papers per upsert on the event loop: ~50 ms each (measured), so the loop stays responsive
+STORE_CHUNK = 100  # papers per upsert on the event loop (in-memory database only): ~50 ms each (measured)
 
 
 def store_batch(store, batch: Batch, clock) -> IngestReport:
@@ -39,7 +39,11 @@ def store_batch(store, batch: Batch, clock) -> IngestReport:
 
 
 async def store_batch_async(store, batch: Batch, clock) -> IngestReport:
-    """`store_batch` in chunks, yielding to the event loop between them (the store lives on the loop's thread)."""
+    """`store_batch` without blocking the event loop: in a worker thread on its own connection to the database file
+    (upsert_many commits every WRITE_BATCH papers, so the loop's own writes wait little). An in-memory database has
+    no second connection: there the papers are stored on the loop in STORE_CHUNK-paper chunks, yielding between."""
+    if getattr(store, "path", ":memory:") != ":memory:":
+        return await asyncio.to_thread(_store_on_own_connection, store, batch, clock)
     now = now_iso(clock)
     report = IngestReport()
     for i in range(0, len(batch.papers), STORE_CHUNK):
@@ -48,6 +52,14 @@ async def store_batch_async(store, batch: Batch, clock) -> IngestReport:
     report.skipped += count_skipped(batch.problems)
     report.problems.extend(batch.problems)
     return report
+
+
+def _store_on_own_connection(store, batch: Batch, clock) -> IngestReport:
+    own = store.reopen()
+    try:
+        return store_batch(own, batch, clock)
+    finally:
+        own.close()
 
 
 def _ny_today(clock) -> str:
