@@ -152,7 +152,12 @@ class ChatRepo:
     # -- chats ---------------------------------------------------------------------------------------------------
     def ensure(self, platform: str, chat_id: str, *, now: str, kind: str = "private", title: str = "",
                tz: Optional[str] = None) -> Chat:
-        """The chat, created on first contact; a message from a deactivated chat means the bot is back in it."""
+        """The chat, created on first contact; a message from a deactivated chat means the bot is back in it.
+        Read first: a write waits for any other process's write lock (a long import), and most messages change
+        nothing."""
+        known = self.get(platform, chat_id)
+        if known is not None and known.active and (not title or title == known.title):
+            return known
         with self.db.conn:
             self.db.execute(
                 "INSERT OR IGNORE INTO chats (platform, chat_id, kind, title, tz, created_at) VALUES (?,?,?,?,?,?)",
@@ -291,11 +296,15 @@ class ChatRepo:
 
     # -- saved queries (stable ids for paging / follow buttons) -------------------------------------------------
     def save_query(self, platform: str, chat_id: str, text: str, *, now: str) -> int:
-        """The id of this chat's saved query `text` (the same id each time; another chat gets its own)."""
+        """The id of this chat's saved query `text` (the same id each time; another chat gets its own). Read
+        first, as in `ensure`: a query searched before needs no write."""
+        pk = self._pk(platform, chat_id)
+        if pk is None:
+            raise LookupError(f"unknown chat {platform}:{chat_id}")
+        row = self.db.execute("SELECT id FROM saved_queries WHERE chat_pk=? AND text=?", [pk, text]).fetchone()
+        if row:
+            return row[0]
         with self.db.conn:
-            pk = self._pk(platform, chat_id)
-            if pk is None:
-                raise LookupError(f"unknown chat {platform}:{chat_id}")
             self.db.execute("INSERT OR IGNORE INTO saved_queries (chat_pk, text, created_at) VALUES (?,?,?)",
                             [pk, text, now])
             return self.db.execute("SELECT id FROM saved_queries WHERE chat_pk=? AND text=?", [pk, text]).fetchone()[0]
