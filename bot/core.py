@@ -8,7 +8,7 @@ CONTRACT (adapters rely on exactly this):
   handled once.
 - `core.overview(platform, chat_id) -> Reply`: a chat's topics (with unfollow buttons) and settings (Slack App Home).
 - `core.due_digests(now=None) -> list[Digest]`: claims (as leases held by `core.holder`) and returns what is due now.
-- parts: `core.fix_parts(digest, payloads) -> [Part]` (the first stored set wins), `core.part_started/part_sent`,
+- parts: `core.fix_parts(digest, payloads) -> [Part]` (the first stored set wins), `core.start_part/part_sent`,
   `core.hold(digest)` (renew one lease; False when lost), `core.renew_leases()`, `core.release_held()`.
 - `core.record_delivery(digest, result)`: the adapter's DeliveryResult feeds back (sent / blocked / migrated / retry).
 - `core.deactivate_chat(platform, chat_id, reason)`, `core.migrate_chat(platform, old_id, new_id)`: platform events;
@@ -253,8 +253,10 @@ class Core:
         self.store.deliveries.release(held, self.holder, dg.iso(self.clock()))
         return len(held)
 
-    def part_started(self, part: Part) -> None:
-        self.store.deliveries.part_started(part.claim_id, part.index, dg.iso(self.clock()))
+    def start_part(self, part: Part) -> bool:
+        """Renew the lease and mark the part started (one write); False when another process took the claim over."""
+        return self.store.deliveries.start_part(part.claim_id, part.index, self.holder, self._lease_until(),
+                                                dg.iso(self.clock()))
 
     def part_sent(self, part: Part, message_id: Optional[str]) -> None:
         self.store.deliveries.part_sent(part.claim_id, part.index, message_id, dg.iso(self.clock()))

@@ -6,8 +6,9 @@ needs: a restart, a retry or another process taking over resumes at the first un
   stored with the claim before anything is sent) and sends one part (`send_part(digest, payload)`); each part is
   recorded sent, with the platform's message id, the moment the platform confirms it. A plain `deliver(digest)`
   callable (the console, tests) is one part.
-- Before each part the lease is renewed (`core.hold`): a process that lost its lease stops, and a store that cannot
-  write stops every send of the tick (no send whose result cannot be recorded). They resume on a later tick.
+- Before each part the lease is renewed with the part's start (`core.start_part`, one write): a process that lost
+  its lease stops, and a store that cannot write stops every send of the tick (no send whose result cannot be
+  recorded). They resume on a later tick.
 - One unconfirmed send at a time per process (`TickState.gate`; PAPERWIRE_SENDS_IN_FLIGHT raises it, and with it
   how many parts a crash can repeat): a part is marked started, sent, and recorded sent before the next part's
   request goes out. A send whose answer never got recorded (kill -9 between the platform's
@@ -128,10 +129,9 @@ async def _send_part(core, sender, digest: Digest, part, state: TickState) -> Op
         async with state.gate:
             if state.halted:
                 return None
-            if not _write(state, "the lease", core.hold, digest):
+            if not _write(state, "a part start", core.start_part, part):  # the lease renewed in the same write
                 log.info("claim %s was taken over by another process: stopping here", digest.claim_id)
                 return None
-            _write(state, "a part start", core.part_started, part)
             try:
                 result = await sender.send_part(digest, part.payload)
             except asyncio.CancelledError:

@@ -207,9 +207,15 @@ class DeliveryRepo:
                     """SELECT idx, payload, started_at, sent_at, message_id FROM delivery_parts WHERE claim_id=?
                        ORDER BY idx""", [claim_id])]
 
-    def part_started(self, claim_id: int, idx: int, now: str) -> None:
+    def start_part(self, claim_id: int, idx: int, holder: str, lease_until: str, now: str) -> bool:
+        """Renew the claim's lease and mark the part started, in one write; False (nothing written) when this
+        holder lost the claim."""
         with self.db.conn:
+            if self.db.execute("UPDATE digest_claims SET lease_until=? WHERE id=? AND holder=? AND status='claimed'",
+                               [lease_until, claim_id, holder]).rowcount != 1:
+                return False
             self.db.execute("UPDATE delivery_parts SET started_at=? WHERE claim_id=? AND idx=?", [now, claim_id, idx])
+            return True
 
     def part_sent(self, claim_id: int, idx: int, message_id: Optional[str], now: str) -> None:
         with self.db.conn:
