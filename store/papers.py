@@ -101,8 +101,8 @@ def m004_papers_code_added_at(db: Database) -> None:
 
 # papers per write transaction. Measured (80k corpus into a 1k-paper file, 2 shared cores), with another connection
 # taking the write lock every 50 ms: 10,000 per transaction -> that connection waited up to 2.2 s (a running bot's
-# event loop, writing a saved query); 500 -> at most ~0.2 s, the import ~10% slower; 250 -> ~0.1 s but ~30% slower
-# (each commit rewrites the hot index pages into the WAL and checkpoints them again)
+# event loop, writing a saved query); 500 -> at most ~0.2 s. The import costs about the same CPU but takes 15-35%
+# longer (each commit rewrites hot index pages into the WAL, and ~5x more checkpoints fsync); 250 -> ~0.1 s, ~30% CPU
 WRITE_BATCH = 500
 
 
