@@ -30,3 +30,32 @@ def test_an_import_commits_in_short_batches_and_lets_another_connection_write(tm
     assert WRITE_BATCH <= 1000  # ~2.5 s of write lock per 10,000 papers: a bot's write would wait that long
     importer.close()
     bot.close()
+
+
+def test_paperwire_ingest_writes_a_file_in_short_transactions(tmp_path, monkeypatch):
+    """The CLI's 10,000-paper progress steps are not its transactions: each commits every WRITE_BATCH papers."""
+    import json
+
+    from click.testing import CliRunner
+
+    from adapters.wiring import open_store
+    from bot.cli import cli
+    from store.papers import PaperRepo
+
+    src = tmp_path / "papers.jsonl"
+    src.write_text("\n".join(json.dumps({"arxiv_id": f"2603.{i:05d}", "title": f"Paper number {i}", "abstract": "x",
+                                         "authors": ["A. B"], "published": "2026-03-10"})
+                             for i in range(2 * WRITE_BATCH + 3)) + "\n")
+    sizes: list[int] = []
+    chunk = PaperRepo._upsert_chunk
+
+    def spying_chunk(repo, papers, *a):
+        sizes.append(len(papers))
+        return chunk(repo, papers, *a)
+
+    monkeypatch.setattr(PaperRepo, "_upsert_chunk", spying_chunk)
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "ingest", str(src)], obj=open_store,
+                                env={"PAPERWIRE_SEEDS": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert f"{2 * WRITE_BATCH + 3} added" in result.output
+    assert sizes == [WRITE_BATCH, WRITE_BATCH, 3]
