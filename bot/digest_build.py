@@ -288,7 +288,7 @@ class DigestBuilder:
         # the first MORE_CAP not shown: at most len(everything) of the first MORE_CAP + len(everything) are shown
         more = {t: [pk for pk in avail[t][:MORE_CAP + len(everything)] if pk not in everything][:MORE_CAP]
                 for t in ranked}
-        tick.load([pk for t in ranked for pk in shown[t] + more[t]])
+        tick.load([pk for t in ranked for pk in shown[t]])  # "more" needs only ids: the window's meta has them
         sections, replies = [], []
         for i, t in enumerate(ranked):
             papers, cards = [], []
@@ -299,12 +299,12 @@ class DigestBuilder:
             count = len(avail[t])
             k = count - sum(1 for pk in everything if pk in tick.topics[t].pos)
             sections.append(DigestSection(t, count, tuple(papers),
-                                          tuple([tick.papers[pk].id for pk in more[t] if pk in tick.papers])))
+                                          tuple([meta[pk][0] for pk in more[t]])))
             buttons = (Button(f"Show {k} more for this topic", f"dsec:{claim.id}:{i}"),) if k > 0 and claim.id else ()
             title = f"{t}: {count} new" + (f", {k} more not shown" if k > 0 and not claim.id else "")
             replies.append(Section(title=title, cards=tuple(cards), buttons=buttons))
         built.sections = sections
-        built.paper_ids = [tick.papers[pk].id for pk in everything if pk in tick.papers]
+        built.paper_ids = [meta[pk][0] for pk in everything]
         if taste_on:
             pool = sorted((pk for pk in tick.meta if pk > lo and pk not in gone
                            and not any(pk in m.pos for _, m in mine)), reverse=True)[:PICK_POOL]
