@@ -18,7 +18,6 @@ import logging
 import re
 import time
 from dataclasses import replace as dc_replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Optional
 
@@ -26,15 +25,14 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_bolt_request, to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
                                                          AsyncRateLimitErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.redact import MaskSecrets
+from adapters.slack_guard import RequestGuard
 from adapters.slack_render import extended_blocks, home_view, reply_messages, to_core_text, unescape
 from bot import feedback as fb
 from bot.config import Settings
@@ -52,11 +50,6 @@ BLOCKED = {"not_in_channel", "channel_not_found", "is_archived", "account_inacti
 SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "im:history", "links:read", "links:write",
           "reactions:read"]
 VOTES = {"+1": 1, "thumbsup": 1, "-1": -1, "thumbsdown": -1}  # reaction names (a skin tone follows "::")
-# Bolt accepts a signature whose timestamp is within 5 minutes of now, either side: a replay can come 10 minutes on
-REPLAY_MEMORY = timedelta(minutes=15)
-EVENT_MEMORY = timedelta(hours=2)  # Slack retries a failed event 3 times, the last about 5 minutes later
-SLACK_TIMESTAMP = re.compile(r"[0-9]{1,12}")
-SLACK_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 ACK_FIRST_MAX_WAIT = 0.25  # s: an answer waits at most this long for pending acks (bounds starvation under load)
 
 
@@ -107,7 +100,7 @@ class SlackAdapter:
         self._idle.set()
         self.ack_first = True  # bench/slack_ack.py turns it off for its baseline
         self._socket: Optional[Any] = None  # AsyncSocketModeHandler, imported only in Socket Mode
-        self._verifier = SignatureVerifier(settings.slack_signing_secret or "")
+        self._guard = RequestGuard(core, settings.slack_signing_secret or "")
         self._mask = MaskSecrets([settings.slack_signing_secret or "", settings.slack_client_secret or ""])
         self._masked = self._mask.attach(("slack_sdk", "slack_bolt", "paperwire.slack"))
         self._register()
@@ -157,7 +150,7 @@ class SlackAdapter:
         self._in_flight += 1
         self._idle.clear()
         try:
-            body = await self._screen(request)
+            body = await self._guard.screen(request)
             if isinstance(body, web.Response):
                 return body
             try:
@@ -174,36 +167,6 @@ class SlackAdapter:
             if self._in_flight == 0:
                 self._idle.set()
 
-    async def _screen(self, request: web.Request) -> "str | web.Response":
-        """The body to hand to Bolt, or the answer instead. Before Bolt sees a request: malformed or wrong signature headers -> 401 (Bolt would raise on a non-numeric
-        timestamp: HTTP 500); a body that is not UTF-8 -> 400; a replay of a request already answered (the same
-        signature, which Bolt accepts for 5 minutes either side of now) -> 200 and nothing done. The memory of
-        signatures is in SQLite, so it holds across processes and restarts."""
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        if not (SLACK_TIMESTAMP.fullmatch(timestamp) and SLACK_SIGNATURE.fullmatch(signature)):
-            return web.Response(status=401, text="invalid request")
-        raw = await request.read()
-        try:
-            body = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return web.Response(status=400, text="bad request")
-        if not self._verifier.is_valid(body, timestamp, signature):
-            return web.Response(status=401, text="invalid request")
-        if not self.core.first_time(f"slack-signature:{signature}", REPLAY_MEMORY):
-            log.warning("slack: a replayed request (same signature) was dropped")
-            return web.Response(status=200, text="")
-        return body
-
-    async def _drop_repeated_events(self, body, next):
-        """Bolt middleware: an event (by its event_id) is handled once; Slack's retries of it (X-Slack-Retry-Num, or
-        a Socket Mode retry_attempt) are acknowledged and dropped, also when another process handled the first."""
-        event_id = body.get("event_id") if isinstance(body, dict) and body.get("type") == "event_callback" else None
-        if event_id and not self.core.first_time(f"slack-event:{str(event_id)[:100]}", EVENT_MEMORY):
-            log.info("slack: event %s already handled; retry dropped", str(event_id)[:100])
-            return BoltResponse(status=200, body="")
-        return await next()
-
     async def _oauth_get(self, request: web.Request) -> web.Response:
         flow, bolt_req = self.app.oauth_flow, await to_bolt_request(request)
         if flow is None:  # routes exist only with OAuth configured
@@ -215,7 +178,7 @@ class SlackAdapter:
     # ---- inbound ---------------------------------------------------------------------------------------------
     def _register(self) -> None:
         app = self.app
-        app.middleware(self._drop_repeated_events)
+        app.middleware(self._guard.drop_repeated_events)
         app.command(re.compile(r"^/"))(self._on_command)
         app.action(re.compile(r"^pw:"))(self._on_action)
         app.event("app_home_opened")(self._on_home)
