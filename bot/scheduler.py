@@ -19,6 +19,8 @@ needs: a restart, a retry or another process taking over resumes at the first un
   seconds and is recorded; every claim still held is released, so another process takes it over at once.
 - Building a slice (matching, ranking, rendering each digest's parts and fixing them with the claims) runs in a
   worker thread with its own SQLite connection: the event loop keeps answering commands while a 10k-chat tick builds.
+  The delivery bookkeeping (part started, part sent, the result, lease renewals) is written by the same thread, so
+  a write waiting for another process's lock (a long import) holds up only the send that needs it.
 """
 from __future__ import annotations
 
@@ -63,9 +65,11 @@ class TickState:
     """Why sending must stop (the process is stopping, or the store failed to record), and the gate that lets one
     send at a time be unconfirmed (shared by every tick of one scheduler)."""
 
-    def __init__(self, stop: Optional[asyncio.Event] = None, gate: Optional[asyncio.Semaphore] = None):
+    def __init__(self, stop: Optional[asyncio.Event] = None, gate: Optional[asyncio.Semaphore] = None,
+                 worker: Optional["Builder"] = None):
         self.stop = stop
         self.gate = gate or asyncio.Semaphore(1)
+        self.worker = worker  # where the delivery bookkeeping is written (off the loop); None: inline
         self.store_failed = False
 
     @property
@@ -94,9 +98,13 @@ class StoreFailed(Exception):
     pass
 
 
-def _write(state: TickState, what: str, fn, *args):
+async def _write(state: TickState, core, what: str, fn):
+    """`fn(core)`: a write of the delivery bookkeeping, in the worker's thread (its own connection: a write that
+    waits for another process's lock, a long import, must not stall the event loop) when there is one."""
     try:
-        return fn(*args)
+        if state.worker is not None and state.worker.threaded:
+            return await state.worker.call(fn)
+        return fn(core)
     except Exception:
         state.store_failed = True
         log.exception("the store could not record %s: no more sends this tick", what)
@@ -109,7 +117,8 @@ async def deliver_digest(core, sender, digest: Digest, state: Optional[TickState
     state = state or TickState()
     sender = as_sender(sender)
     try:
-        parts = list(digest.parts) or _write(state, "the parts", core.fix_parts, digest, sender.parts(digest))
+        parts = list(digest.parts) or await _write(state, core, "the parts",
+                                                   lambda c: c.fix_parts(digest, sender.parts(digest)))
         refs = [p.message_id or "" for p in parts if p.sent]
         for part in parts:
             if part.sent:
@@ -129,7 +138,7 @@ async def _send_part(core, sender, digest: Digest, part, state: TickState) -> Op
         async with state.gate:
             if state.halted:
                 return None
-            if not _write(state, "a part start", core.start_part, part):  # the lease renewed in the same write
+            if not await _write(state, core, "a part start", lambda c: c.start_part(part)):  # + the lease
                 log.info("claim %s was taken over by another process: stopping here", digest.claim_id)
                 return None
             try:
@@ -140,7 +149,8 @@ async def _send_part(core, sender, digest: Digest, part, state: TickState) -> Op
                 log.exception("delivery of claim %s to %s failed", digest.claim_id, digest.chat.key)
                 result = DeliveryResult("retry", detail=type(exc).__name__)
             if result.status == "sent":
-                _write(state, "a sent part", core.part_sent, part, result.message_ref)
+                ref = result.message_ref
+                await _write(state, core, "a sent part", lambda c: c.part_sent(part, ref))
         if result.status != "wait":
             return result
         if result.retry_after > MAX_WAIT:
@@ -156,10 +166,9 @@ async def _deliver_one(core, sender, digest: Digest, state: TickState) -> None:
         return
     metrics.digest_result(digest, result)
     try:
-        core.record_delivery(digest, result)
-    except Exception:
-        state.store_failed = True
-        log.exception("recording delivery of claim %s failed", digest.claim_id)
+        await _write(state, core, f"the delivery of claim {digest.claim_id}", lambda c: c.record_delivery(digest, result))
+    except StoreFailed:
+        pass
 
 
 class Builder:
@@ -191,16 +200,22 @@ class Builder:
             due = core.with_parts(due, self.sender.parts)
         return due, core.more_waiting
 
+    async def call(self, fn):
+        """`fn(worker_core)` in the worker thread, after whatever it is doing (the delivery bookkeeping)."""
+        if not self.threaded:
+            return fn(self.core)
+        return await asyncio.get_running_loop().run_in_executor(self._executor(), lambda: fn(self._core()))
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="digests")
+        return self._pool
+
     async def due(self, now, limit: int) -> tuple[list[Digest], bool]:
         if not self.threaded:
             return self._slice(self.core, now, limit)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="digests")
 
-        def work():
-            return self._slice(self._core(), now, limit)
-
-        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+        return await self.call(lambda core: self._slice(core, now, limit))
 
     def close(self) -> None:
         if self._pool is not None:
@@ -232,10 +247,10 @@ async def tick(core, deliver, now, batch: int = BATCH, builder: Optional[Builder
     return total
 
 
-async def _renew(core, stop: asyncio.Event) -> None:
+async def _renew(builder: Builder, stop: asyncio.Event) -> None:
     while not await stopped_within(stop, RENEW):
         try:
-            core.renew_leases()
+            await builder.call(lambda core: core.renew_leases())
         except Exception:
             log.exception("renewing leases failed")
 
@@ -246,11 +261,11 @@ async def run_scheduler(core, deliver, clock: Clock, tick_seconds: float, stop: 
     and release every claim still held so another process takes over at once."""
     log.info("scheduler started (tick %ss)", tick_seconds)
     builder = Builder(core, as_sender(deliver))
-    renewing = asyncio.create_task(_renew(core, stop), name="lease-renewal")
+    renewing = asyncio.create_task(_renew(builder, stop), name="lease-renewal")
     gate = asyncio.Semaphore(sends_in_flight)  # unconfirmed sends per process, across ticks
     try:
         while not stop.is_set():
-            state = TickState(stop, gate)
+            state = TickState(stop, gate, builder)
             started = time.perf_counter()
             work = asyncio.ensure_future(tick(core, deliver, clock(), builder=builder, state=state))
             stopping = asyncio.ensure_future(stop.wait())

@@ -454,3 +454,34 @@ async def test_idle_ticks_leave_no_waiters_behind(store, clock):
     stop.set()
     await asyncio.wait_for(running, timeout=10)
     assert len(waiting) <= 2  # this tick's stop watcher (and the lease renewal's), not one per past tick
+
+
+async def test_the_delivery_bookkeeping_is_written_off_the_event_loop(tmp_path, clock):
+    store = Store(tmp_path / "pw.db")
+    core = Core(store, clock=clock)
+    for i in range(3):
+        await subscribe(core, f"c{i}")
+    papers(store, "Diffusion one")
+    clock.set(NOON)
+
+    def on_the_loop(*a, **kw):
+        raise AssertionError("a delivery write on the event loop's connection")
+
+    for name in ("start_part", "part_sent", "finish", "renew", "fix_parts_many"):
+        setattr(store.deliveries, name, on_the_loop)  # the loop's own store: must not be written by the scheduler
+    sender, stop = Sender(n=2), asyncio.Event()
+    running = asyncio.create_task(run_scheduler(core, sender, clock, tick_seconds=60, stop=stop))
+    while len(sender.sent) < 6:
+        await asyncio.sleep(0)
+    reader = Store(tmp_path / "pw.db")
+    for _ in range(500):  # the last record is written after the last send
+        claims = reader.deliveries.claims_between("2026-03-11", "2026-03-11")
+        if all(c.status == "sent" for c in claims):
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert len(claims) == 3 and all(c.status == "sent" for c in claims)
+    assert len(sender.sent) == 6  # nothing failed, nothing resent
+    reader.close()
+    store.close()
