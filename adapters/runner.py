@@ -16,6 +16,7 @@ import click
 from aiohttp import web
 
 from bot import metrics
+from bot.collector import freeze_long_lived
 from bot.config import Settings
 from bot.errors import FatalError
 from bot.models import DeliveryResult, Digest
@@ -101,6 +102,7 @@ async def serve(core, settings: Settings, stop: asyncio.Event, adapters: Optiona
 
     adapters = platform_adapters(core, settings) if adapters is None else adapters
     core.searcher.warm()  # load the search vocabulary now, not during the first user's search
+    freeze_long_lived()  # ... and keep later full collections from walking it (bot/collector.py)
     web_app = make_web_app(core)
     for adapter in adapters:
         await adapter.start(web_app)

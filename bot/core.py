@@ -28,7 +28,8 @@ from bot import digests as dg
 from bot import metrics
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.digest_build import Built, DigestBuilder, Tick, collector_paused
+from bot.collector import collector_paused
+from bot.digest_build import Built, DigestBuilder, Tick
 from bot.models import Chat, Claim, DeliveryResult, Digest, Hit, Message, Part, Reply, SearchResult, Slot
 
 if TYPE_CHECKING:

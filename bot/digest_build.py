@@ -14,13 +14,12 @@ whose window the tick does not cover gets a new `Tick`, never a reset one.
 """
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional, Sequence
 
 from bot import digest_taste
+from bot.collector import collector_paused
 from bot import digests as dg
 from bot.models import Button, Card, Claim, DigestPaper, DigestSection, Paper, Reply, Section
 from bot.render import window
@@ -128,20 +127,6 @@ class Tick:
             pos = min((i for i in (low.find(t.lower()) for t in terms[:4]) if i >= 0), default=-1)
             got = self.snippets[key] = window(text, pos, length)
         return got
-
-
-@contextmanager
-def collector_paused():
-    """Building a slice allocates ~100k small objects that all live until the slice is sent; the cyclic garbage
-    collector would rescan them again and again while they pile up (measured: 5 of 13 s of a 10k-chat tick). Nothing
-    built here is cyclic garbage that must go early, so collection waits until the slice is built."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 from rapidfuzz import fuzz, process, utils
 
 from bot.acronyms import AcronymIndex, Miner
+from bot.collector import collector_paused, freeze_long_lived
 from bot.query import ParsedQuery, Term, words_of
 
 TYPO_MIN_LEN = 4
@@ -148,7 +149,8 @@ class Vocabulary:
             try:
                 repo = self.repo.reopen()
                 try:
-                    new, stems = Lexicon(repo), repo.cache.get("stems", {})
+                    with collector_paused():  # millions of objects that all live on: no rescans meanwhile
+                        new, stems = Lexicon(repo), repo.cache.get("stems", {})
                 finally:
                     repo.close()
             except Exception:  # the current lexicon keeps serving; the next search tries again
@@ -172,6 +174,7 @@ class Vocabulary:
         if new is not None:
             self.repo.cache.setdefault("stems", {}).update(stems)
             self.current = new
+            freeze_long_lived()  # a later full collection does not walk the new vocabulary (bot/collector.py)
 
 
 def _running_loop() -> Optional[asyncio.AbstractEventLoop]:

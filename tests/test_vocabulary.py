@@ -61,11 +61,15 @@ async def test_a_stale_vocabulary_is_rebuilt_off_the_loop_while_the_old_one_serv
     searcher.search("convolutional networks")  # a second search does not start a second rebuild
     assert reads == ["lexicon"]
 
+    import gc
+
+    frozen = gc.get_freeze_count()
     release.set()
     owner.building.join(timeout=10)
     await asyncio.sleep(0)  # the swap is a callback on this loop
     new = lexicon(store.search)
     assert new is not old and owner.building is None
+    assert gc.get_freeze_count() > frozen  # the new vocabulary is out of the collector's way (bot/collector.py)
     assert knows(store.search, "zymurgical")
     store.close()
 
