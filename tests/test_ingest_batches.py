@@ -59,3 +59,21 @@ def test_paperwire_ingest_writes_a_file_in_short_transactions(tmp_path, monkeypa
     assert result.exit_code == 0, result.output
     assert f"{2 * WRITE_BATCH + 3} added" in result.output
     assert sizes == [WRITE_BATCH, WRITE_BATCH, 3]
+
+
+def test_a_bulk_import_checkpoints_the_wal_less_often_and_restores_the_default(tmp_path):
+    from store.papers import BULK_CHECKPOINT_PAGES
+
+    importer = Store(tmp_path / "pw.db")
+    during = []
+
+    def papers():
+        for i in range(WRITE_BATCH + 1):
+            if i == WRITE_BATCH:
+                during.append(importer.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+            yield Paper.make(f"Paper number {i}", f"2603.{i:05d}", abstract="An abstract.", authors=("A. B",))
+
+    importer.papers.upsert_many(papers(), now=T0)
+    assert during == [BULK_CHECKPOINT_PAGES] and BULK_CHECKPOINT_PAGES > 1000  # fewer, larger checkpoints
+    assert importer.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000  # the bot's connection: default
+    importer.close()
