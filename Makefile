@@ -20,7 +20,7 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check bot store adapters
+	$(BIN)/ruff check bot store adapters tests bench
 	$(BIN)/mypy
 
 bench: install

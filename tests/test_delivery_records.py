@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 
 from bot import digests as dg
-from bot.clock import FixedClock
 from bot.core import Core
 from bot.models import DeliveryResult, Message, Paper
 from bot.scheduler import deliver_digest, run_scheduler, tick

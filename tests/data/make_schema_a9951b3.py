@@ -6,7 +6,8 @@ sys.path.insert(0, ".")
 from pathlib import Path
 from store import Store
 from bot.models import Paper
-p = Path(sys.argv[1]); p.unlink(missing_ok=True)
+p = Path(sys.argv[1])
+p.unlink(missing_ok=True)
 s = Store(p)
 now = "2024-01-02T00:00:00+00:00"
 s.papers.upsert_many([Paper.make("Diffusion models for old databases", "2401.00001", published="2024-01-01"),
