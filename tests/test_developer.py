@@ -28,7 +28,7 @@ def test_ci_runs_lint_beside_the_tests():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "make lint" in ci
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^lint: .*\n\t.*ruff check bot store adapters\n\t.*mypy", makefile, re.M)
+    assert re.search(r"^lint: .*\n\t.*ruff check bot store adapters tests bench\n\t.*mypy", makefile, re.M)
     extras = (ROOT / "pyproject.toml").read_text()
     assert '"ruff' in extras and '"mypy' in extras  # installed by `make install` through the test extras
 
