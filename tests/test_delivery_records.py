@@ -311,6 +311,16 @@ async def test_a_held_lease_cannot_be_taken_over_even_by_a_planner_that_thinks_i
     assert won == [] and core.hold(d)
 
 
+async def chats_due(store, clock, n: int) -> Core:
+    """A core whose chats c0..c{n-1} follow diffusion, one matching paper committed, the clock at digest time."""
+    core = Core(store, clock=clock)
+    for i in range(n):
+        await subscribe(core, f"c{i}")
+    papers(store, "Diffusion one")
+    clock.set(NOON)
+    return core
+
+
 class Watching(Sender):
     """A sender that yields inside each send (so concurrent sends would overlap) and checks, at every request,
     how many sends are in flight and that every earlier send is already recorded in the store."""
@@ -334,11 +344,7 @@ class Watching(Sender):
 
 
 async def test_one_send_is_unconfirmed_at_a_time_so_a_crash_can_repeat_at_most_one_part(store, clock):
-    core = Core(store, clock=clock)
-    for i in range(6):
-        await subscribe(core, f"c{i}")
-    papers(store, "Diffusion one")
-    clock.set(NOON)
+    core = await chats_due(store, clock, 6)
     sender = Watching(store)
     assert await tick(core, sender, clock()) == 6  # six digests delivered concurrently ...
     assert len(sender.sent) == 12 and sender.most == 1  # ... but one request in flight at any moment
@@ -346,11 +352,7 @@ async def test_one_send_is_unconfirmed_at_a_time_so_a_crash_can_repeat_at_most_o
 
 
 async def test_sends_in_flight_widens_the_gate_when_the_operator_asks(store, clock):
-    core = Core(store, clock=clock)
-    for i in range(6):
-        await subscribe(core, f"c{i}")
-    papers(store, "Diffusion one")
-    clock.set(NOON)
+    core = await chats_due(store, clock, 6)
     sender, stop = Watching(store), asyncio.Event()
     running = asyncio.create_task(run_scheduler(core, sender, clock, tick_seconds=60, stop=stop, sends_in_flight=2))
     while len(sender.sent) < 12:
@@ -376,11 +378,7 @@ class Pacing(Sender):
 
 
 async def test_a_part_told_to_wait_waits_outside_the_gate_and_then_goes_out_once(store, clock):
-    core = Core(store, clock=clock)
-    for i in range(3):
-        await subscribe(core, f"c{i}")
-    papers(store, "Diffusion one")
-    clock.set(NOON)
+    core = await chats_due(store, clock, 3)
     sender = Pacing({"c0/digest/a0": 0.0})
     assert await tick(core, sender, clock()) == 3
     assert sender.sent.count("c0/digest/a0") == 1 and len(sender.sent) == 3
@@ -416,11 +414,7 @@ async def test_parts_are_rendered_and_fixed_in_the_builders_thread_not_on_the_ev
     import threading
 
     store = Store(tmp_path / "pw.db")
-    core = Core(store, clock=clock)
-    for i in range(3):
-        await subscribe(core, f"c{i}")
-    papers(store, "Diffusion one")
-    clock.set(NOON)
+    core = await chats_due(store, clock, 3)
 
     class Recording(Sender):
         threads: list[str] = []
@@ -457,11 +451,7 @@ async def test_idle_ticks_leave_no_waiters_behind(store, clock):
 
 async def test_the_delivery_bookkeeping_is_written_off_the_event_loop(tmp_path, clock):
     store = Store(tmp_path / "pw.db")
-    core = Core(store, clock=clock)
-    for i in range(3):
-        await subscribe(core, f"c{i}")
-    papers(store, "Diffusion one")
-    clock.set(NOON)
+    core = await chats_due(store, clock, 3)
 
     def on_the_loop(*a, **kw):
         raise AssertionError("a delivery write on the event loop's connection")
