@@ -265,3 +265,26 @@ async def test_bad_endpoint_fails_at_once_without_leaking_the_url():
         with pytest.raises(FetchError, match="endpoint URL is not valid"):
             await f.arxiv_category("cs.CL")
     assert t.sleeps == []
+
+
+async def test_every_fetcher_of_a_running_bot_shares_one_arxiv_pace():
+    from bot.sources.fetch import ArxivPacer
+
+    settings = Settings()
+    ingest, command, link_card = Fetcher(settings), Fetcher.interactive(settings), Fetcher.interactive(settings)
+    try:
+        assert ingest.pacer is command.pacer is link_card.pacer  # /paper, link cards and the ingest loop: one turn
+        t = FakeTime()
+        alone = Fetcher(settings, sleep=t.sleep, monotonic=t.monotonic)
+        assert alone.pacer is not ingest.pacer  # an injected clock (a test) paces on its own
+        await alone.aclose()
+    finally:
+        for f in (ingest, command, link_card):
+            await f.aclose()
+    t = FakeTime()
+    pacer = ArxivPacer(3.0, sleep=t.sleep, monotonic=t.monotonic)
+    for _ in range(3):
+        async with pacer.lock:
+            await pacer.turn()
+    assert t.sleeps == [3.0, 3.0]  # the second and third request each waited their 3 s
+

@@ -1,7 +1,8 @@
 """Fetchers for the live sources: the Hugging Face daily papers API and the arXiv API (httpx, async).
 
 Politeness and robustness, because both are shared public services and answers are untrusted:
-- arXiv asks for one request every 3 seconds: requests to it (retries included) are spaced by `arxiv_interval`;
+- arXiv asks for one request every 3 seconds: requests to it (retries included) are spaced by `arxiv_interval`,
+  across every Fetcher of the process on the real clock (the ingest loop, /paper, link cards share one ArxivPacer);
 - every request runs under a whole-request deadline and size caps (bot/sources/http.py);
 - 429, 5xx, timeouts and connection errors are retried with exponential backoff, honouring `Retry-After`
   (capped at `max_wait`), within `retries` and a time `budget`; other 4xx fail at once;
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -80,6 +82,32 @@ def _nothing_valid(what: str, problems: list[str], items: int) -> FetchError:
     return FetchError(f"{what}: none of the {items} items in the answer could be read (first: {first})")
 
 
+class ArxivPacer:
+    """One arXiv request at a time, each starting `interval` seconds after the previous one started."""
+
+    def __init__(self, interval: float, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.interval, self.sleep, self.monotonic = interval, sleep, monotonic
+        self.last: Optional[float] = None
+        self.lock = asyncio.Lock()
+
+    async def turn(self) -> None:
+        """Wait until `interval` seconds have passed since the previous request (call holding `lock`)."""
+        if self.last is not None:
+            wait = self.last + self.interval - self.monotonic()
+            if wait > 0:
+                await self.sleep(wait)
+        self.last = self.monotonic()
+
+
+# one pacer per event loop and interval: every Fetcher of a running bot on the real clock waits its turn in it
+_PACERS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, ArxivPacer]]" = weakref.WeakKeyDictionary()
+
+
+def shared_pacer(interval: float) -> ArxivPacer:
+    return _PACERS.setdefault(asyncio.get_running_loop(), {}).setdefault(interval, ArxivPacer(interval))
+
+
 class Fetcher:
     """One HTTP client for both sources. Use as `async with Fetcher(settings) as f: await f.hf_day(...)`."""
 
@@ -106,8 +134,8 @@ class Fetcher:
         self.arxiv_interval = arxiv_interval
         self.hf_page_size = hf_page_size
         self.max_pages = max_pages
-        self._arxiv_last: Optional[float] = None
-        self._arxiv_lock = asyncio.Lock()
+        real = sleep is asyncio.sleep and monotonic is time.monotonic  # an injected clock (tests) paces alone
+        self._pacer: Optional[ArxivPacer] = None if real else ArxivPacer(arxiv_interval, sleep, monotonic)
 
     @classmethod
     def interactive(cls, settings, **kw) -> "Fetcher":
@@ -127,18 +155,15 @@ class Fetcher:
         if self._own_client:
             await self.client.aclose()
 
-    async def _arxiv_turn(self) -> None:
-        """Wait until `arxiv_interval` seconds have passed since the previous arXiv request."""
-        if self._arxiv_last is not None:
-            wait = self._arxiv_last + self.arxiv_interval - self.monotonic()
-            if wait > 0:
-                await self.sleep(wait)
-        self._arxiv_last = self.monotonic()
+    @property
+    def pacer(self) -> ArxivPacer:
+        return self._pacer or shared_pacer(self.arxiv_interval)
 
     async def _once(self, url: str, params: Optional[dict], arxiv: bool) -> tuple[httpx.Response, bytes]:
         if arxiv:
-            async with self._arxiv_lock:
-                await self._arxiv_turn()
+            pacer = self.pacer
+            async with pacer.lock:
+                await pacer.turn()
                 return await bounded_get(self.client, url, params, self.limits)
         return await bounded_get(self.client, url, params, self.limits)
 
