@@ -296,3 +296,4 @@ class Core:
     def migrate_chat(self, platform: str, old_id: str, new_id: str) -> None:
         log.info("chat %s:%s moved to %s", platform, old_id, new_id)
         self.store.chats.migrate(platform, old_id, new_id)
+        self.store.links.migrate(platform, old_id, new_id)

@@ -44,6 +44,15 @@ class LinkRepo:
                             "ON CONFLICT(platform, chat_id) DO UPDATE SET enabled=excluded.enabled",
                             [platform, chat_id, int(on)])
 
+    def migrate(self, platform: str, old_id: str, new_id: str) -> None:
+        """A chat moved to a new id (a Telegram group became a supergroup): its link setting, the cards it was shown
+        and the code it was told about move with it (what the new id already has wins)."""
+        with self.db.conn:
+            for table in ("link_prefs", "link_cards", "code_alerts"):
+                self.db.execute(f"UPDATE OR IGNORE {table} SET chat_id=? WHERE platform=? AND chat_id=?",
+                                [new_id, platform, old_id])
+                self.db.execute(f"DELETE FROM {table} WHERE platform=? AND chat_id=?", [platform, old_id])
+
     def claim_card(self, platform: str, chat_id: str, paper_id: str, day: str, now: str) -> bool:
         """True the first time this paper's card is shown in this chat on this day (recorded at once)."""
         with self.db.conn:

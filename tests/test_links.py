@@ -91,3 +91,17 @@ def test_similar_topic():
         '"state space models" OR "Mamba"'
     assert similar_topic(Paper.make("FlashAttention: Fast and Memory-Efficient Exact Attention", "2")) == \
         "FlashAttention"
+
+
+async def test_link_settings_and_cards_follow_a_group_that_became_a_supergroup(store, clock):
+    from bot.core import Core
+
+    core = Core(store, clock=clock)
+    core.ensure_chat("telegram", "-300", kind="group")
+    store.links.set_enabled("telegram", "-300", False)
+    assert store.links.claim_card("telegram", "-300", "2401.00001", "2026-03-11", now="2026-03-11T09:00:00+00:00")
+    core.migrate_chat("telegram", "-300", "-1003000")
+    assert store.links.enabled("telegram", "-1003000") is False  # /links off still holds
+    assert not store.links.claim_card("telegram", "-1003000", "2401.00001", "2026-03-11",
+                                      now="2026-03-11T09:05:00+00:00")  # that card was shown today already
+    assert store.links.enabled("telegram", "-300") is True  # nothing left under the old id
