@@ -20,15 +20,15 @@ from aiohttp import web
 from telegram import (BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeAllGroupChats,
                       BotCommandScopeAllPrivateChats, BotCommandScopeDefault, Chat, InlineKeyboardMarkup, InputFile,
                       Update, User)
-from telegram.constants import BotCommandLimit, ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import BotCommandLimit, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes, InlineQueryHandler, MessageHandler, filters)
 
 from adapters import telegram_learn
-from adapters.telegram_render import NO_PREVIEW, Chunk, extended, inline_results, render, without_button
+from adapters.telegram_render import Chunk, inline_results, render
 from adapters.telegram_links import link_handler
-from adapters.telegram_send import Redact, rate_limiter, retry_seconds, send_chunk
+from adapters.telegram_send import Redact, edit_in_place, rate_limiter, retry_seconds, send_chunk
 from bot import registry
 from bot.config import Settings
 from bot.errors import FatalError
@@ -176,48 +176,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if reply.replace and await edit_in_place(context.application, query, reply):
         return
     await send_reply(context.application, update.effective_chat.id, reply)
-
-
-async def edit_in_place(app: Application, query, reply: Reply) -> bool:
-    """Answer a button by editing the message it is under (editMessageText), like "More results" paging should;
-    parts that do not fit follow as new messages. False when the message cannot be edited (too old, inaccessible):
-    the caller posts the reply instead."""
-    message = query.message
-    chunks = render(reply)
-    if not chunks or message is None or not getattr(message, "message_id", None) or not message.is_accessible:
-        return False
-    if reply.extend:
-        return await extend_in_place(app, query, reply)
-    first, *rest = chunks
-    try:
-        await query.edit_message_text(first.text, parse_mode=ParseMode.HTML, reply_markup=first.keyboard,
-                                      link_preview_options=NO_PREVIEW)
-    except BadRequest as e:
-        if "not modified" not in str(e).lower():
-            log.info("editMessageText refused (%s): posting the page instead", e)
-            return False
-    for chunk in rest:
-        await send_chunk(app, message.chat_id, chunk)
-    return True
-
-
-async def extend_in_place(app: Application, query, reply: Reply) -> bool:
-    """"Show K more": the papers join the message the button was under, if it still fits one message; otherwise the
-    used-up button goes from that message and the papers follow as new messages."""
-    message = query.message
-    grown = extended(message.text_html or "", message.reply_markup, query.data or "", reply) if message.text else None
-    try:
-        if grown is not None:
-            await query.edit_message_text(grown.text, parse_mode=ParseMode.HTML, reply_markup=grown.keyboard,
-                                          link_preview_options=NO_PREVIEW)
-            return True
-        rows = without_button(message.reply_markup, query.data or "")
-        await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows) if rows else None)
-    except BadRequest as e:
-        log.info("editing the pressed message was refused (%s): posting instead", e)
-    for chunk in render(reply):
-        await send_chunk(app, message.chat_id, chunk)
-    return True
 
 
 async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,4 +1,5 @@
-"""Sending within Telegram's limits, and keeping the token out of logs: the plumbing under adapters/telegram.py.
+"""Sending within Telegram's limits, editing a pressed message in place, and keeping the token out of logs: the
+plumbing under adapters/telegram.py.
 
 Why not PTB's defaults: the stock AIORateLimiter allows a 30-message burst and answers any RetryAfter by pausing every
 request; here the overall rate is paced evenly and a RetryAfter is waited out by the one chat that got it (see
@@ -11,12 +12,13 @@ import logging
 from datetime import timedelta
 from typing import Optional
 
-from telegram import LinkPreviewOptions
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import AIORateLimiter, Application
 
-from adapters.telegram_render import NO_PREVIEW, Chunk, to_plain
+from adapters.telegram_render import NO_PREVIEW, Chunk, extended, render, to_plain, without_button
+from bot.models import Reply
 
 log = logging.getLogger("paperwire.telegram")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs request URLs at INFO, and they hold the token
@@ -89,3 +91,43 @@ async def send_chunk(app: Application, chat_id: int | str, chunk: Chunk, wait_ou
     raise AssertionError("unreachable")
 
 
+async def edit_in_place(app: Application, query, reply: Reply) -> bool:
+    """Answer a button by editing the message it is under (editMessageText), like "More results" paging should;
+    parts that do not fit follow as new messages. False when the message cannot be edited (too old, inaccessible):
+    the caller posts the reply instead."""
+    message = query.message
+    chunks = render(reply)
+    if not chunks or message is None or not getattr(message, "message_id", None) or not message.is_accessible:
+        return False
+    if reply.extend:
+        return await extend_in_place(app, query, reply)
+    first, *rest = chunks
+    try:
+        await query.edit_message_text(first.text, parse_mode=ParseMode.HTML, reply_markup=first.keyboard,
+                                      link_preview_options=NO_PREVIEW)
+    except BadRequest as e:
+        if "not modified" not in str(e).lower():
+            log.info("editMessageText refused (%s): posting the page instead", e)
+            return False
+    for chunk in rest:
+        await send_chunk(app, message.chat_id, chunk)
+    return True
+
+
+async def extend_in_place(app: Application, query, reply: Reply) -> bool:
+    """"Show K more": the papers join the message the button was under, if it still fits one message; otherwise the
+    used-up button goes from that message and the papers follow as new messages."""
+    message = query.message
+    grown = extended(message.text_html or "", message.reply_markup, query.data or "", reply) if message.text else None
+    try:
+        if grown is not None:
+            await query.edit_message_text(grown.text, parse_mode=ParseMode.HTML, reply_markup=grown.keyboard,
+                                          link_preview_options=NO_PREVIEW)
+            return True
+        rows = without_button(message.reply_markup, query.data or "")
+        await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+    except BadRequest as e:
+        log.info("editing the pressed message was refused (%s): posting instead", e)
+    for chunk in render(reply):
+        await send_chunk(app, message.chat_id, chunk)
+    return True
