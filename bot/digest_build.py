@@ -50,6 +50,7 @@ class Tick:
     def __init__(self, store, searcher, now: datetime, lo: int, hi: int):
         self.store, self.searcher, self.now, self.lo, self.hi = store, searcher, now, lo, hi
         self.floor = (now - dg.FRESH).date().isoformat()
+        self.now_iso = dg.iso(now)
         self.meta = store.papers.fresh_in_window(lo, hi, self.floor) if hi > lo else {}
         self.topics: dict[str, TopicMatches] = {}
         self._delivered: Optional[dict[int, set[int]]] = None
@@ -213,7 +214,7 @@ class DigestBuilder:
     def _digest(self, claim: Claim, topics: Sequence[str], tick: Tick, lo: int, taste_on: bool) -> Built:
         chat = claim.chat
         built = Built(claim, None, seq_lo=lo, seq_hi=tick.hi, window_start=chat.digest_since or chat.subscribed_at,
-                      window_end=dg.iso(tick.now))
+                      window_end=tick.now_iso)
         gone = tick.delivered(chat.pk)
         whole = lo <= tick.lo and not gone  # the usual case: every match of the tick is in this chat's window
         avail: dict[str, list[int]] = {}  # topic -> its matches in this chat's window, best first
@@ -278,11 +279,11 @@ class DigestBuilder:
         for i, t in enumerate(ranked):
             papers, cards = [], []
             for pk in shown[t]:
-                why = tuple(u for u, m in mine if pk in m.pos)
+                why = tuple([u for u, m in mine if pk in m.pos])
                 cards.append(tick.card(pk, why))
                 papers.append(DigestPaper(tick.papers[pk], why))
             count = len(avail[t])
-            k = count - sum(1 for pk in everything if pk in tick.topics[t].pos)
+            k = count - len(tick.topics[t].pos.keys() & everything)  # C: iterates the few shown
             sections.append(DigestSection(t, count, tuple(papers),
                                           tuple([meta[pk][0] for pk in more[t]])))
             buttons = (Button(f"Show {k} more for this topic", f"dsec:{claim.id}:{i}"),) if k > 0 and claim.id else ()
