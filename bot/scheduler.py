@@ -151,6 +151,7 @@ async def _send_part(core, sender, digest: Digest, part, state: TickState) -> Op
             if result.status == "sent":
                 ref = result.message_ref
                 await _write(state, core, "a sent part", lambda c: c.part_sent(part, ref))
+                metrics.scheduler_progress()
         if result.status != "wait":
             return result
         if result.retry_after > MAX_WAIT:
@@ -239,6 +240,7 @@ async def tick(core, deliver, now, batch: int = BATCH, builder: Optional[Builder
             due, more = await builder.due(now, batch)
         else:
             due, more = core.due_digests(now, limit=batch), core.more_waiting
+        metrics.scheduler_progress()
         await asyncio.gather(*(_deliver_one(core, sender, d, state) for d in due))
         total += len(due)
         if not more:

@@ -225,3 +225,35 @@ def test_json_log_lines(tmp_path):
     first, second = [json.loads(line) for line in path.read_text().splitlines()[:2]]
     assert first["level"] == "INFO" and first["logger"] == "paperwire.test" and first["message"] == "hello world"
     assert first["time"].endswith("+00:00") and "ValueError: boom" in second["exc"]
+
+
+async def test_a_long_fan_out_that_keeps_sending_is_not_stuck(store, clock, monkeypatch):
+    from bot.models import DeliveryResult, Message, Paper
+    from bot.scheduler import tick
+
+    fake = FakeMonotonic()
+    monkeypatch.setattr(metrics.HEARTBEATS, "monotonic", fake)
+    metrics.HEARTBEATS.expect("scheduler", 10)
+    core = Core(store, clock=clock)
+    for i in range(3):
+        await core.handle(Message("test", f"c{i}", "u1", text="/follow diffusion"))
+    store.papers.upsert_many([Paper.make("Diffusion one", "2603.00001", published="2026-03-11")],
+                             now="2026-03-11T07:00:00+00:00")
+
+    class Slow:
+        """Each part takes 8 s of the (fake) clock: the whole tick takes 24 s, over the 10 s allowance."""
+
+        def parts(self, digest):
+            return ["p"]
+
+        async def send_part(self, digest, payload):
+            fake.now += 8
+            assert not metrics.HEARTBEATS.stuck()  # checked while the tick is still running
+            return DeliveryResult("sent", message_ref="m")
+
+    clock.set("2026-03-11T08:00:00+00:00")
+    assert await tick(core, Slow(), clock()) == 3
+    assert not metrics.HEARTBEATS.stuck()  # each recorded part was progress
+    fake.now += 11
+    assert "scheduler" in metrics.HEARTBEATS.stuck()  # and nothing since is not
+    metrics.forget_loops()
