@@ -19,7 +19,7 @@ needs: a restart, a retry or another process taking over resumes at the first un
   seconds and is recorded; every claim still held is released, so another process takes it over at once.
 - Building a slice (matching, ranking, rendering each digest's parts and fixing them with the claims) runs in a
   worker thread with its own SQLite connection: the event loop keeps answering commands while a 10k-chat tick builds.
-  The delivery bookkeeping (part started, part sent, the result, lease renewals) is written by the same thread, so
+  The delivery bookkeeping (part started, part sent, the result) is written by the same thread, so
   a write waiting for another process's lock (a long import) holds up only the send that needs it.
 """
 from __future__ import annotations
@@ -249,10 +249,12 @@ async def tick(core, deliver, now, batch: int = BATCH, builder: Optional[Builder
     return total
 
 
-async def _renew(builder: Builder, stop: asyncio.Event) -> None:
+async def _renew(core, stop: asyncio.Event) -> None:
+    """On the loop's own connection, not the builder's thread: a slice that takes long to build must not hold up
+    the renewal of the leases it is building for (one short UPDATE every RENEW seconds)."""
     while not await stopped_within(stop, RENEW):
         try:
-            await builder.call(lambda core: core.renew_leases())
+            core.renew_leases()
         except Exception:
             log.exception("renewing leases failed")
 
@@ -263,7 +265,7 @@ async def run_scheduler(core, deliver, clock: Clock, tick_seconds: float, stop: 
     and release every claim still held so another process takes over at once."""
     log.info("scheduler started (tick %ss)", tick_seconds)
     builder = Builder(core, as_sender(deliver))
-    renewing = asyncio.create_task(_renew(builder, stop), name="lease-renewal")
+    renewing = asyncio.create_task(_renew(core, stop), name="lease-renewal")
     gate = asyncio.Semaphore(sends_in_flight)  # unconfirmed sends per process, across ticks
     try:
         while not stop.is_set():

@@ -456,7 +456,7 @@ async def test_the_delivery_bookkeeping_is_written_off_the_event_loop(tmp_path, 
     def on_the_loop(*a, **kw):
         raise AssertionError("a delivery write on the event loop's connection")
 
-    for name in ("start_part", "part_sent", "finish", "renew", "fix_parts_many"):
+    for name in ("start_part", "part_sent", "finish", "fix_parts_many"):
         setattr(store.deliveries, name, on_the_loop)  # the loop's own store: must not be written by the scheduler
     sender, stop = Sender(n=2), asyncio.Event()
     running = asyncio.create_task(run_scheduler(core, sender, clock, tick_seconds=60, stop=stop))
@@ -473,4 +473,32 @@ async def test_the_delivery_bookkeeping_is_written_off_the_event_loop(tmp_path, 
     assert len(claims) == 3 and all(c.status == "sent" for c in claims)
     assert len(sender.sent) == 6  # nothing failed, nothing resent
     reader.close()
+    store.close()
+
+
+async def test_leases_are_renewed_while_a_slow_slice_is_still_building(tmp_path, clock, monkeypatch):
+    import threading
+
+    from bot import scheduler
+    from bot.digest_build import DigestBuilder
+
+    store = Store(tmp_path / "pw.db")
+    core = await chats_due(store, clock, 1)
+    monkeypatch.setattr(scheduler, "RENEW", 0.01)
+    renewed, seen = threading.Event(), []
+    real_renew, real_build = core.renew_leases, DigestBuilder._build
+    monkeypatch.setattr(core, "renew_leases", lambda: renewed.set() or real_renew())
+
+    def slow_build(self, *a):
+        seen.append(renewed.wait(timeout=5))  # a build longer than a renewal period: renewals must not wait for it
+        return real_build(self, *a)
+
+    monkeypatch.setattr(DigestBuilder, "_build", slow_build)
+    sender, stop = Sender(n=1), asyncio.Event()
+    running = asyncio.create_task(run_scheduler(core, sender, clock, tick_seconds=60, stop=stop))
+    while not sender.sent:
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert seen and seen[0] is True
     store.close()
