@@ -502,3 +502,20 @@ async def test_leases_are_renewed_while_a_slow_slice_is_still_building(tmp_path,
     await asyncio.wait_for(running, timeout=10)
     assert seen and seen[0] is True
     store.close()
+
+
+async def test_a_part_put_off_again_and_again_is_left_to_a_later_tick(store, clock):
+    from bot.scheduler import WAITS
+
+    core = await chats_due(store, clock, 1)
+    [d] = core.due_digests()
+
+    class Always(Pacing):
+        async def send_part(self, digest, payload: str) -> DeliveryResult:
+            self.offered.append(payload)
+            return DeliveryResult("wait", retry_after=0.0, detail="pacing")
+
+    sender = Always({})
+    result = await asyncio.wait_for(deliver_digest(core, sender, d), timeout=10)  # without the cap: never returns
+    assert result.status == "retry" and f"put off {WAITS} times" in result.detail  # the claim is not held forever
+    assert len(sender.offered) == WAITS and sender.sent == []
