@@ -34,13 +34,21 @@ PICK_POOL = 2000  # "Picked for you" chooses among the window's newest papers th
 class TopicMatches:
     """One topic's fresh matches in the tick's window."""
 
-    order: list[int]  # best first
+    order: list[int]  # best first: the title matches (the first relevance signal), then the others
     pos: dict[int, int]  # pk -> place in `order` (also: is it a match)
-    title: set[int]  # matched in the title: the first relevance signal
+    titled: int  # order[:titled] matched in the title
     terms: tuple[str, ...]  # words to highlight
 
+    def key(self, pk: int) -> tuple[bool, int]:
+        """How well pk matches this topic, comparable across topics: a title match first, then its place."""
+        p = self.pos[pk]
+        return p >= self.titled, p
 
-EMPTY = TopicMatches([], {}, set(), ())
+    def in_title(self, pk: int) -> bool:
+        return self.pos[pk] < self.titled
+
+
+EMPTY = TopicMatches([], {}, 0, ())
 
 
 class Tick:
@@ -55,7 +63,8 @@ class Tick:
         self.topics: dict[str, TopicMatches] = {}
         self._delivered: Optional[dict[int, set[int]]] = None
         self.papers: dict[int, Paper] = {}
-        self.cards: dict[tuple, Card] = {}
+        self.cards: dict[tuple, tuple[Card, DigestPaper]] = {}
+        self.buttons: dict[int, tuple[Button, ...]] = {}
         self._rank: Optional[dict[int, int]] = None
         self._canon: dict[int, int] = {}  # pk -> meta's own int object, and 0 .. len(meta): see `match`
         self._ints: list[int] = []
@@ -87,10 +96,11 @@ class Tick:
                 self.topics[topic] = EMPTY
                 continue
             by_rank = sorted(pks, key=rank.__getitem__)  # title matches first, then upvotes, code, newest
-            title = {pk for pk in by_rank if pk in title}
-            order = [pk for pk in by_rank if pk in title] + [pk for pk in by_rank if pk not in title]
+            order = [pk for pk in by_rank if pk in title]
+            titled = len(order)
+            order += [pk for pk in by_rank if pk not in title]
             exprs = self.searcher.cached_exprs(topic)
-            self.topics[topic] = TopicMatches(order, dict(zip(order, ints)), title, exprs[3] if exprs else ())
+            self.topics[topic] = TopicMatches(order, dict(zip(order, ints)), titled, exprs[3] if exprs else ())
 
     def delivered(self, chat_pk: int) -> set[int]:
         if self._delivered is None:
@@ -101,19 +111,23 @@ class Tick:
         return self._delivered.get(chat_pk, set())
 
     def load(self, pks: Sequence[int]) -> None:
-        missing = [pk for pk in dict.fromkeys(pks) if pk not in self.papers]
+        missing = [pk for pk in pks if pk not in self.papers]
         if missing:
             self.papers.update(self.store.papers.by_pks(missing))
 
-    def card(self, pk: int, why: tuple[str, ...]) -> Card:
+    def card(self, pk: int, why: tuple[str, ...]) -> tuple[Card, DigestPaper]:
+        """The paper as shown (and as recorded) under these topics; one per (paper, topics), shared by every chat."""
         key = (pk, why)
-        card = self.cards.get(key)
-        if card is None:
+        got = self.cards.get(key)
+        if got is None:
             paper = self.papers[pk]
             terms = tuple(dict.fromkeys(t for topic in why for t in self.topics[topic].terms))
-            card = self.cards[key] = Card(paper=paper, matched=terms, why=why, snippet=self.snippet(paper, terms),
-                                          buttons=dg.paper_buttons(paper.id))
-        return card
+            buttons = self.buttons.get(pk)
+            if buttons is None:
+                buttons = self.buttons[pk] = dg.paper_buttons(paper.id)
+            got = self.cards[key] = (Card(paper=paper, matched=terms, why=why, snippet=self.snippet(paper, terms),
+                                          buttons=buttons), DigestPaper(paper, why))
+        return got
 
     def snippet(self, paper: Paper, terms: tuple[str, ...], length: int = 240) -> str:
         """render.snippet's window around the first matched term, found with str.find (a regex per card is too
@@ -241,18 +255,30 @@ class DigestBuilder:
             return built
         built.notes += sources
 
-        def best(pk: int) -> str:
-            """The topic a paper matching several is shown under: a title match first, then its place there."""
-            hits = [(pk not in m.title, m.pos[pk], i) for i, (_, m) in enumerate(mine) if pk in m.pos]
-            return mine[min(hits)[2] if len(hits) > 1 else hits[0][2]][0]
+        # Where each paper is shown: under its best topic (a title match first, then its place there), naming every
+        # topic of this chat it matches. Worked out once per paper, only for the papers looked at.
+        why_of: dict[int, tuple[str, ...]] = {}
+        home: dict[int, str] = {}
+
+        def place(pk: int) -> str:
+            got = home.get(pk)
+            if got is None:
+                hits = [(m.key(pk), t) for t, m in mine if pk in m.pos]
+                why_of[pk] = tuple([t for _, t in hits])
+                got = home[pk] = min(hits)[1] if len(hits) > 1 else hits[0][1]
+            return got
 
         taste_on = taste_on and digest_taste.active(self.taste, chat)
         cap = digest_taste.candidates(taste_on)  # > PER_TOPIC: the chat's model orders each section
         placed: dict[str, list[int]] = {}
         for t, order in avail.items():
+            if len(mine) == 1:
+                placed[t] = order[:cap]
+                why_of.update(dict.fromkeys(placed[t], (t,)))
+                continue
             got = placed[t] = []
             for pk in order:
-                if len(mine) == 1 or best(pk) == t:
+                if place(pk) == t:
                     got.append(pk)
                     if len(got) >= cap:
                         break
@@ -265,30 +291,25 @@ class DigestBuilder:
                 placed[t] = [pk_of[p.id] for p in reranked][:dg.PER_TOPIC]
         meta = tick.meta
         ranked = sorted((t for t in avail if placed[t]),
-                        key=lambda t: (placed[t][0] in tick.topics[t].title, meta[placed[t][0]][1],
+                        key=lambda t: (tick.topics[t].in_title(placed[t][0]), meta[placed[t][0]][1],
                                        meta[placed[t][0]][2], placed[t][0]), reverse=True)
         ranked += [t for t in avail if not placed[t]]
         per = max(1, min(dg.PER_TOPIC, dg.DIGEST_SIZE // len(ranked)))  # 1-3 topics: 5 each; 5: 3
         shown = {t: placed[t][:per] if i < dg.DIGEST_SIZE else [] for i, t in enumerate(ranked)}
         everything = {pk for ids in shown.values() for pk in ids}
-        # the first MORE_CAP not shown: at most len(everything) of the first MORE_CAP + len(everything) are shown
-        more = {t: [pk for pk in avail[t][:MORE_CAP + len(everything)] if pk not in everything][:MORE_CAP]
-                for t in ranked}
         tick.load([pk for t in ranked for pk in shown[t]])  # "more" needs only ids: the window's meta has them
         sections, replies = [], []
         for i, t in enumerate(ranked):
-            papers, cards = [], []
-            for pk in shown[t]:
-                why = tuple([u for u, m in mine if pk in m.pos])
-                cards.append(tick.card(pk, why))
-                papers.append(DigestPaper(tick.papers[pk], why))
+            matches = tick.topics[t]
+            shows = [tick.card(pk, why_of[pk]) for pk in shown[t]]
             count = len(avail[t])
-            k = count - len(tick.topics[t].pos.keys() & everything)  # C: iterates the few shown
-            sections.append(DigestSection(t, count, tuple(papers),
-                                          tuple([meta[pk][0] for pk in more[t]])))
+            k = count - len(matches.pos.keys() & everything)  # C: iterates the few shown
+            # the first MORE_CAP not shown: at most len(everything) of the first MORE_CAP + len(everything) are shown
+            more = [meta[pk][0] for pk in avail[t][:MORE_CAP + len(everything)] if pk not in everything][:MORE_CAP]
+            sections.append(DigestSection(t, count, tuple([p for _, p in shows]), tuple(more)))
             buttons = (Button(f"Show {k} more for this topic", f"dsec:{claim.id}:{i}"),) if k > 0 and claim.id else ()
             title = f"{t}: {count} new" + (f", {k} more not shown" if k > 0 and not claim.id else "")
-            replies.append(Section(title=title, cards=tuple(cards), buttons=buttons))
+            replies.append(Section(title=title, cards=tuple([c for c, _ in shows]), buttons=buttons))
         built.sections = sections
         built.paper_ids = [meta[pk][0] for pk in everything]
         if taste_on:

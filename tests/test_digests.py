@@ -107,6 +107,23 @@ async def test_one_broad_topic_does_not_crowd_out_the_others(core, store):
     assert d.sections[0].papers[0].paper.id == "2603.00034"
 
 
+async def test_a_paper_matching_two_topics_is_shown_under_its_title_match_then_its_better_place(core, store):
+    await say(core, "/follow diffusion")
+    await say(core, "/follow mamba")
+    ingest(store, "2026-03-11T07:00:00+00:00",
+           *[p(i, f"Mamba variant {i}", upvotes=1000 - i) for i in (1, 2, 3)],
+           p(4, "Mamba blocks", abstract="We use diffusion.", upvotes=100),  # title: mamba (4th); abstract: diffusion
+           p(5, "Diffusion with mamba", upvotes=50),  # title in both: 5th under mamba, 1st under diffusion
+           p(6, "Diffusion priors", upvotes=10))
+    d = due_one(core, "2026-03-11T08:00:00+00:00")
+    by_topic = {s.topic: [dp.paper.id for dp in s.papers] for s in d.sections}
+    # under diffusion, 2603.00004 would be 3rd (the first non-title match): its title match decides, not its place
+    assert by_topic == {"mamba": ["2603.00001", "2603.00002", "2603.00003", "2603.00004"],
+                        "diffusion": ["2603.00005", "2603.00006"]}
+    named = {dp.paper.id: set(dp.matched) for s in d.sections for dp in s.papers}
+    assert named["2603.00004"] == named["2603.00005"] == {"diffusion", "mamba"}
+
+
 async def test_a_new_version_or_second_source_is_not_new(core, store):
     await say(core, "/follow diffusion")
     ingest(store, "2026-03-11T07:00:00+00:00", p(1, "Diffusion once", arxiv_id="2603.00001v1"))
