@@ -127,9 +127,10 @@ class Core:
                           "recent: an offline demo?)")
         tick.match([topic])
         m = tick.topics[topic]
-        tick.load(m.order[:limit])
-        hits = [Hit(tick.papers[pk], 1.0, m.terms) for pk in m.order[:limit] if pk in tick.papers]
-        return len(m.order), hits, period
+        best = [tick.ranked[r] for r in m.head(limit)]
+        tick.load(best)
+        hits = [Hit(tick.papers[pk], 1.0, m.terms) for pk in best if pk in tick.papers]
+        return len(m), hits, period
 
     # -- scheduling --------------------------------------------------------------------------------------------------
     def _plan(self, now: datetime) -> tuple[list[Chat], tuple[list[Slot], list[int]]]:

@@ -4,6 +4,9 @@ Per tick: the window's fresh papers (one SQL pass) -> each distinct topic matche
 FTS5 MATCH expression against the window's rowid range -> for each chat, its own window start, its topics, minus
 what it was already sent. Everything computed once lives in one `Tick` (one window, one instant); a slice of chats
 whose window the tick does not cover gets a new `Tick`, never a reset one.
+Inside a tick a paper is its place in the tick's ranking (upvotes, code, newest), and a topic's matches are two
+roaring bitmaps of places (title matches, the rest): a topic's order, a paper's place in it, a chat's union and its
+window's difference are C operations on a few bytes a match.
 
 - Fresh: a paper is in a digest when it was committed after the chat's previous digest (pk > the chat's
   high-water mark: the ingest sequence) AND it was published (arXiv v1) or featured on HF within FRESH of the
@@ -14,9 +17,12 @@ whose window the tick does not cover gets a new `Tick`, never a reset one.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
+
+from pyroaring import BitMap
 
 from bot import digest_taste
 from bot.collector import collector_paused
@@ -32,23 +38,39 @@ PICK_POOL = 2000  # "Picked for you" chooses among the window's newest papers th
 
 @dataclass
 class TopicMatches:
-    """One topic's fresh matches in the tick's window."""
+    """One topic's fresh matches in the tick's window, as places in the tick's ranking (`Tick.ranked`: upvotes, code,
+    newest). The topic's own order is its title matches (the first relevance signal) by rank, then the others.
+    Roaring bitmaps: 2 bytes a match instead of ~70 for a list and a dict (6M matches over an 80k window), and
+    membership, place (`rank`), union and difference in C."""
 
-    order: list[int]  # best first: the title matches (the first relevance signal), then the others
-    pos: dict[int, int]  # pk -> place in `order` (also: is it a match)
-    titled: int  # order[:titled] matched in the title
+    title: BitMap
+    rest: BitMap
     terms: tuple[str, ...]  # words to highlight
 
-    def key(self, pk: int) -> tuple[bool, int]:
-        """How well pk matches this topic, comparable across topics: a title match first, then its place."""
-        p = self.pos[pk]
-        return p >= self.titled, p
+    def __len__(self) -> int:
+        return len(self.title) + len(self.rest)
 
-    def in_title(self, pk: int) -> bool:
-        return self.pos[pk] < self.titled
+    def __contains__(self, r: int) -> bool:
+        return r in self.title or r in self.rest
+
+    def key(self, r: int) -> tuple[bool, int]:
+        """How well the paper at rank r matches this topic, comparable across topics: a title match first, then its
+        place in this topic's order."""
+        if r in self.title:
+            return False, self.title.rank(r) - 1
+        return True, len(self.title) + self.rest.rank(r) - 1
+
+    def order(self) -> Iterator[int]:
+        return itertools.chain(self.title, self.rest)
+
+    def head(self, n: int) -> list[int]:
+        return list(itertools.islice(self.order(), n))
+
+    def without(self, out: BitMap) -> TopicMatches:
+        return TopicMatches(self.title - out, self.rest - out, self.terms)
 
 
-EMPTY = TopicMatches([], {}, 0, ())
+EMPTY = TopicMatches(BitMap(), BitMap(), ())
 
 
 class Tick:
@@ -65,9 +87,9 @@ class Tick:
         self.papers: dict[int, Paper] = {}
         self.cards: dict[tuple, tuple[Card, DigestPaper]] = {}
         self.buttons: dict[int, tuple[Button, ...]] = {}
-        self._rank: Optional[dict[int, int]] = None
-        self._canon: dict[int, int] = {}  # pk -> meta's own int object, and 0 .. len(meta): see `match`
-        self._ints: list[int] = []
+        meta = self.meta  # every fresh paper's place by (upvotes, code, newest): one sort per tick
+        self.ranked: list[int] = sorted(meta, key=lambda pk: (meta[pk][1], meta[pk][2], pk), reverse=True)
+        self.rank: dict[int, int] = {pk: i for i, pk in enumerate(self.ranked)}
         self.snippets: dict[tuple, str] = {}
 
     def covers(self, now: datetime, lo: int, hi: int) -> bool:
@@ -80,27 +102,20 @@ class Tick:
         if not self.meta:
             self.topics.update(dict.fromkeys(missing, EMPTY))
             return
-        meta = self.meta
-        if self._rank is None:  # every fresh paper's place by (upvotes, code, newest): one sort per tick
-            ranked = sorted(meta, key=lambda pk: (meta[pk][1], meta[pk][2], pk), reverse=True)
-            self._rank = {pk: i for i, pk in enumerate(ranked)}
-            # Shared int objects: each row SQLite returns is a new int (28 bytes), and 2,000 topics over an 80k
-            # window hold ~6M matches; mapping pks to meta's own keys and places to one range list saves ~330 MB.
-            self._canon = {pk: pk for pk in meta}
-            self._ints = list(range(len(meta)))
-        rank, canon, ints = self._rank, self._canon, self._ints
+        meta, rank = self.meta, self.rank
         lo, hi = min(meta) - 1, max(meta)  # the fresh part of the window
         for topic, (pks, title) in self.searcher.match_window(missing, lo, hi).items():
-            pks = [canon[pk] for pk in pks if pk in canon]
-            if not pks:
-                self.topics[topic] = EMPTY
-                continue
-            by_rank = sorted(pks, key=rank.__getitem__)  # title matches first, then upvotes, code, newest
-            order = [pk for pk in by_rank if pk in title]
-            titled = len(order)
-            order += [pk for pk in by_rank if pk not in title]
+            found = BitMap([r for r in map(rank.get, pks) if r is not None])
+            # a subset of found: the same expression with its words restricted to titles (NOT and author: unchanged)
+            in_title = BitMap([r for r in map(rank.get, title) if r is not None])
             exprs = self.searcher.cached_exprs(topic)
-            self.topics[topic] = TopicMatches(order, dict(zip(order, ints)), titled, exprs[3] if exprs else ())
+            self.topics[topic] = TopicMatches(in_title, found - in_title, exprs[3] if exprs else ())
+
+    def outside(self, lo: int, gone: set[int]) -> BitMap:
+        """The fresh papers not in a chat's window: committed before it (pk <= lo) or already delivered to it."""
+        if lo <= self.lo and not gone:
+            return BitMap()  # the usual case
+        return BitMap([r for pk, r in self.rank.items() if pk <= lo or pk in gone])
 
     def delivered(self, chat_pk: int) -> set[int]:
         if self._delivered is None:
@@ -226,18 +241,17 @@ class DigestBuilder:
 
     # -- topic digests -----------------------------------------------------------------------------------------------
     def _digest(self, claim: Claim, topics: Sequence[str], tick: Tick, lo: int, taste_on: bool) -> Built:
+        """One chat's digest. Papers are handled as their places in the tick's ranking (r), pks only at the edges."""
         chat = claim.chat
         built = Built(claim, None, seq_lo=lo, seq_hi=tick.hi, window_start=chat.digest_since or chat.subscribed_at,
                       window_end=tick.now_iso)
         gone = tick.delivered(chat.pk)
-        whole = lo <= tick.lo and not gone  # the usual case: every match of the tick is in this chat's window
-        avail: dict[str, list[int]] = {}  # topic -> its matches in this chat's window, best first
+        out = tick.outside(lo, gone)  # empty in the usual case: every match of the tick is in this chat's window
+        avail: dict[str, TopicMatches] = {}  # topic -> its matches in this chat's window
         for t in dict.fromkeys(topics):
-            order = tick.topics[t].order
-            got = order if whole else [pk for pk in order if pk > lo and pk not in gone]
-            if got:
-                avail[t] = got
-        mine = [(t, tick.topics[t]) for t in avail]
+            matches = tick.topics[t].without(out) if out else tick.topics[t]
+            if matches:
+                avail[t] = matches
         sources = self.source_notes(claim.local_date)  # a failing source or a day without announcement
         code = self.code_lines(claim, topics, tick.now)  # papers of this chat that gained code since its last digest
         if not avail and code:
@@ -254,67 +268,67 @@ class DigestBuilder:
                 built.reply = Reply(text="\n".join(built.notes))
             return built
         built.notes += sources
-
+        mine = list(avail.items())
         # Where each paper is shown: under its best topic (a title match first, then its place there), naming every
         # topic of this chat it matches. Worked out once per paper, only for the papers looked at.
         why_of: dict[int, tuple[str, ...]] = {}
         home: dict[int, str] = {}
 
-        def place(pk: int) -> str:
-            got = home.get(pk)
+        def place(r: int) -> str:
+            got = home.get(r)
             if got is None:
-                hits = [(m.key(pk), t) for t, m in mine if pk in m.pos]
-                why_of[pk] = tuple([t for _, t in hits])
-                got = home[pk] = min(hits)[1] if len(hits) > 1 else hits[0][1]
+                hits = [(m.key(r), t) for t, m in mine if r in m]
+                why_of[r] = tuple([t for _, t in hits])
+                got = home[r] = min(hits)[1] if len(hits) > 1 else hits[0][1]
             return got
 
         taste_on = taste_on and digest_taste.active(self.taste, chat)
         cap = digest_taste.candidates(taste_on)  # > PER_TOPIC: the chat's model orders each section
         placed: dict[str, list[int]] = {}
-        for t, order in avail.items():
+        for t, m in mine:
             if len(mine) == 1:
-                placed[t] = order[:cap]
+                placed[t] = m.head(cap)
                 why_of.update(dict.fromkeys(placed[t], (t,)))
                 continue
             got = placed[t] = []
-            for pk in order:
-                if place(pk) == t:
-                    got.append(pk)
+            for r in m.order():
+                if place(r) == t:
+                    got.append(r)
                     if len(got) >= cap:
                         break
         key = (tick.now, tick.lo, tick.hi)
+        ranked_pks, meta = tick.ranked, tick.meta
         if taste_on:
-            tick.load([pk for got in placed.values() for pk in got])
+            tick.load([ranked_pks[r] for got in placed.values() for r in got])
             for t, got in placed.items():
-                pk_of = {tick.papers[pk].id: pk for pk in got}
-                reranked = digest_taste.rerank(self.taste, chat, [tick.papers[pk] for pk in got], key)
-                placed[t] = [pk_of[p.id] for p in reranked][:dg.PER_TOPIC]
-        meta = tick.meta
-        ranked = sorted((t for t in avail if placed[t]),
-                        key=lambda t: (tick.topics[t].in_title(placed[t][0]), meta[placed[t][0]][1],
-                                       meta[placed[t][0]][2], placed[t][0]), reverse=True)
-        ranked += [t for t in avail if not placed[t]]
-        per = max(1, min(dg.PER_TOPIC, dg.DIGEST_SIZE // len(ranked)))  # 1-3 topics: 5 each; 5: 3
-        shown = {t: placed[t][:per] if i < dg.DIGEST_SIZE else [] for i, t in enumerate(ranked)}
-        everything = {pk for ids in shown.values() for pk in ids}
-        tick.load([pk for t in ranked for pk in shown[t]])  # "more" needs only ids: the window's meta has them
+                r_of = {tick.papers[ranked_pks[r]].id: r for r in got}
+                reranked = digest_taste.rerank(self.taste, chat, [tick.papers[ranked_pks[r]] for r in got], key)
+                placed[t] = [r_of[p.id] for p in reranked][:dg.PER_TOPIC]
+        # sections by their best paper: a title match first, then its rank (upvotes, code, newest)
+        order = sorted((t for t in avail if placed[t]), key=lambda t: (placed[t][0] not in avail[t].title, placed[t][0]))
+        order += [t for t in avail if not placed[t]]
+        per = max(1, min(dg.PER_TOPIC, dg.DIGEST_SIZE // len(order)))  # 1-3 topics: 5 each; 5: 3
+        shown = {t: placed[t][:per] if i < dg.DIGEST_SIZE else [] for i, t in enumerate(order)}
+        everything = {r for ids in shown.values() for r in ids}
+        tick.load([ranked_pks[r] for t in order for r in shown[t]])  # "more" needs only ids: the window's meta has them
         sections, replies = [], []
-        for i, t in enumerate(ranked):
-            matches = tick.topics[t]
-            shows = [tick.card(pk, why_of[pk]) for pk in shown[t]]
-            count = len(avail[t])
-            k = count - len(matches.pos.keys() & everything)  # C: iterates the few shown
-            # the first MORE_CAP not shown: at most len(everything) of the first MORE_CAP + len(everything) are shown
-            more = [meta[pk][0] for pk in avail[t][:MORE_CAP + len(everything)] if pk not in everything][:MORE_CAP]
+        for i, t in enumerate(order):
+            m = avail[t]
+            shows = [tick.card(ranked_pks[r], why_of[r]) for r in shown[t]]
+            count = len(m)
+            k = count - sum(1 for r in everything if r in m)
+            more = [meta[ranked_pks[r]][0] for r in itertools.islice((r for r in m.order() if r not in everything),
+                                                                     MORE_CAP)]
             sections.append(DigestSection(t, count, tuple([p for _, p in shows]), tuple(more)))
             buttons = (Button(f"Show {k} more for this topic", f"dsec:{claim.id}:{i}"),) if k > 0 and claim.id else ()
             title = f"{t}: {count} new" + (f", {k} more not shown" if k > 0 and not claim.id else "")
             replies.append(Section(title=title, cards=tuple([c for c, _ in shows]), buttons=buttons))
         built.sections = sections
-        built.paper_ids = [meta[pk][0] for pk in everything]
+        built.paper_ids = [meta[ranked_pks[r]][0] for r in everything]
+        matched = BitMap.union(*(b for m in avail.values() for b in (m.title, m.rest)))
         if taste_on:
-            pool = sorted((pk for pk in tick.meta if pk > lo and pk not in gone
-                           and not any(pk in m.pos for _, m in mine)), reverse=True)[:PICK_POOL]
+            pool = list(itertools.islice((pk for pk in sorted(tick.meta, reverse=True) if pk > lo and pk not in gone
+                                          and tick.rank[pk] not in matched), PICK_POOL))
             tick.load(pool)
             section, chosen = digest_taste.picks(self.taste, chat, [tick.papers[pk] for pk in pool
                                                                     if pk in tick.papers], built.paper_ids, key)
@@ -322,7 +336,7 @@ class DigestBuilder:
                 replies.append(section)
                 built.picks = list(chosen)
                 built.paper_ids += [dp.paper.id for dp in chosen]
-        n = len(set().union(*avail.values()))
+        n = len(matched)
         built.reply = Reply(
             text=f"Your digest for {dg.label(claim.local_date)}: {n} new paper{'s' if n != 1 else ''} for your topics."
             + "".join("\n" + note for note in code + sources),

@@ -124,6 +124,14 @@ async def test_a_paper_matching_two_topics_is_shown_under_its_title_match_then_i
     assert named["2603.00004"] == named["2603.00005"] == {"diffusion", "mamba"}
 
 
+async def test_an_excluded_word_outside_the_title_still_excludes_a_title_match(core, store):
+    await say(core, "/follow diffusion -medical")
+    ingest(store, "2026-03-11T07:00:00+00:00", p(1, "Diffusion models", abstract="For medical imaging."),
+           p(2, "Diffusion priors", abstract="For video."), p(3, "A study", abstract="Diffusion for audio."))
+    d = due_one(core, "2026-03-11T08:00:00+00:00")
+    assert [(dp.paper.id, d.sections[0].count) for dp in d.sections[0].papers] == [("2603.00002", 2), ("2603.00003", 2)]
+
+
 async def test_a_new_version_or_second_source_is_not_new(core, store):
     await say(core, "/follow diffusion")
     ingest(store, "2026-03-11T07:00:00+00:00", p(1, "Diffusion once", arxiv_id="2603.00001v1"))
