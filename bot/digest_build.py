@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterator, Optional, Sequence
 
-from pyroaring import BitMap
+from pyroaring import FrozenBitMap as Places
 
 from bot import digest_taste
 from bot.collector import collector_paused
@@ -36,6 +36,9 @@ MORE_CAP = 30  # papers kept per section for "Show K more for this topic"
 PICK_POOL = 2000  # "Picked for you" chooses among the window's newest papers that matched no topic
 
 
+NONE = Places()
+
+
 @dataclass
 class TopicMatches:
     """One topic's fresh matches in the tick's window, as places in the tick's ranking (`Tick.ranked`: upvotes, code,
@@ -43,15 +46,16 @@ class TopicMatches:
     Roaring bitmaps: 2 bytes a match instead of ~70 for a list and a dict (6M matches over an 80k window), and
     membership, place (`rank`), union and difference in C."""
 
-    title: BitMap
-    rest: BitMap
+    title: Places
+    rest: Places
     terms: tuple[str, ...]  # words to highlight
+    all: Places = field(init=False)  # title | rest: a C membership test (`r in m.all`) in the per-chat loops
+
+    def __post_init__(self) -> None:
+        self.all = self.title | self.rest
 
     def __len__(self) -> int:
-        return len(self.title) + len(self.rest)
-
-    def __contains__(self, r: int) -> bool:
-        return r in self.title or r in self.rest
+        return len(self.all)
 
     def key(self, r: int) -> tuple[bool, int]:
         """How well the paper at rank r matches this topic, comparable across topics: a title match first, then its
@@ -60,17 +64,20 @@ class TopicMatches:
             return False, self.title.rank(r) - 1
         return True, len(self.title) + self.rest.rank(r) - 1
 
-    def order(self) -> Iterator[int]:
+    def order(self, skip: Places = NONE) -> Iterator[int]:
+        """The topic's order, without the places in `skip`."""
+        if skip:
+            return itertools.chain(self.title - skip, self.rest - skip)
         return itertools.chain(self.title, self.rest)
 
     def head(self, n: int) -> list[int]:
         return list(itertools.islice(self.order(), n))
 
-    def without(self, out: BitMap) -> TopicMatches:
+    def without(self, out: Places) -> TopicMatches:
         return TopicMatches(self.title - out, self.rest - out, self.terms)
 
 
-EMPTY = TopicMatches(BitMap(), BitMap(), ())
+EMPTY = TopicMatches(NONE, NONE, ())
 
 
 class Tick:
@@ -105,17 +112,17 @@ class Tick:
         meta, rank = self.meta, self.rank
         lo, hi = min(meta) - 1, max(meta)  # the fresh part of the window
         for topic, (pks, title) in self.searcher.match_window(missing, lo, hi).items():
-            found = BitMap([r for r in map(rank.get, pks) if r is not None])
+            found = Places([r for r in map(rank.get, pks) if r is not None])
             # a subset of found: the same expression with its words restricted to titles (NOT and author: unchanged)
-            in_title = BitMap([r for r in map(rank.get, title) if r is not None])
+            in_title = Places([r for r in map(rank.get, title) if r is not None])
             exprs = self.searcher.cached_exprs(topic)
             self.topics[topic] = TopicMatches(in_title, found - in_title, exprs[3] if exprs else ())
 
-    def outside(self, lo: int, gone: set[int]) -> BitMap:
+    def outside(self, lo: int, gone: set[int]) -> Places:
         """The fresh papers not in a chat's window: committed before it (pk <= lo) or already delivered to it."""
         if lo <= self.lo and not gone:
-            return BitMap()  # the usual case
-        return BitMap([r for pk, r in self.rank.items() if pk <= lo or pk in gone])
+            return NONE  # the usual case
+        return Places([r for pk, r in self.rank.items() if pk <= lo or pk in gone])
 
     def delivered(self, chat_pk: int) -> set[int]:
         if self._delivered is None:
@@ -269,30 +276,31 @@ class DigestBuilder:
             return built
         built.notes += sources
         mine = list(avail.items())
-        # Where each paper is shown: under its best topic (a title match first, then its place there), naming every
-        # topic of this chat it matches. Worked out once per paper, only for the papers looked at.
-        why_of: dict[int, tuple[str, ...]] = {}
-        home: dict[int, str] = {}
+        # Where each paper is shown: a paper matching one topic of this chat under that one; a paper matching several
+        # (`shared`: C intersections) under its best (a title match first, then its place there), naming them all.
+        shared = Places.union(*(a.all & b.all for (_, a), (_, b) in itertools.combinations(mine, 2))) \
+            if len(mine) > 1 else NONE
+        why_of: dict[int, tuple[str, ...]] = {}  # a shared paper's topics in this chat
+        home: dict[int, str] = {}  # the topic a shared paper is shown under
 
         def place(r: int) -> str:
             got = home.get(r)
             if got is None:
-                hits = [(m.key(r), t) for t, m in mine if r in m]
+                hits = [(m.key(r), t) for t, m in mine if r in m.all]
                 why_of[r] = tuple([t for _, t in hits])
-                got = home[r] = min(hits)[1] if len(hits) > 1 else hits[0][1]
+                got = home[r] = min(hits)[1]
             return got
 
         taste_on = taste_on and digest_taste.active(self.taste, chat)
         cap = digest_taste.candidates(taste_on)  # > PER_TOPIC: the chat's model orders each section
         placed: dict[str, list[int]] = {}
         for t, m in mine:
-            if len(mine) == 1:
+            if not shared:
                 placed[t] = m.head(cap)
-                why_of.update(dict.fromkeys(placed[t], (t,)))
                 continue
             got = placed[t] = []
             for r in m.order():
-                if place(r) == t:
+                if r not in shared or place(r) == t:
                     got.append(r)
                     if len(got) >= cap:
                         break
@@ -309,23 +317,22 @@ class DigestBuilder:
         order += [t for t in avail if not placed[t]]
         per = max(1, min(dg.PER_TOPIC, dg.DIGEST_SIZE // len(order)))  # 1-3 topics: 5 each; 5: 3
         shown = {t: placed[t][:per] if i < dg.DIGEST_SIZE else [] for i, t in enumerate(order)}
-        everything = {r for ids in shown.values() for r in ids}
+        everything = Places([r for ids in shown.values() for r in ids])
         tick.load([ranked_pks[r] for t in order for r in shown[t]])  # "more" needs only ids: the window's meta has them
         sections, replies = [], []
         for i, t in enumerate(order):
             m = avail[t]
-            shows = [tick.card(ranked_pks[r], why_of[r]) for r in shown[t]]
+            shows = [tick.card(ranked_pks[r], why_of[r] if r in shared else (t,)) for r in shown[t]]
             count = len(m)
-            k = count - sum(1 for r in everything if r in m)
-            more = [meta[ranked_pks[r]][0] for r in itertools.islice((r for r in m.order() if r not in everything),
-                                                                     MORE_CAP)]
+            k = count - m.all.intersection_cardinality(everything)
+            more = [meta[ranked_pks[r]][0] for r in itertools.islice(m.order(everything), MORE_CAP)]
             sections.append(DigestSection(t, count, tuple([p for _, p in shows]), tuple(more)))
             buttons = (Button(f"Show {k} more for this topic", f"dsec:{claim.id}:{i}"),) if k > 0 and claim.id else ()
             title = f"{t}: {count} new" + (f", {k} more not shown" if k > 0 and not claim.id else "")
             replies.append(Section(title=title, cards=tuple([c for c, _ in shows]), buttons=buttons))
         built.sections = sections
         built.paper_ids = [meta[ranked_pks[r]][0] for r in everything]
-        matched = BitMap.union(*(b for m in avail.values() for b in (m.title, m.rest)))
+        matched = Places.union(*(m.all for m in avail.values()))
         if taste_on:
             pool = list(itertools.islice((pk for pk in sorted(tick.meta, reverse=True) if pk > lo and pk not in gone
                                           and tick.rank[pk] not in matched), PICK_POOL))
