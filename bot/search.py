@@ -333,7 +333,8 @@ class Searcher:
         return self.topic_exprs(topic) if got is False else got
 
     def match_window(self, topics: Sequence[str], lo: int, hi: int) -> dict[str, tuple[list[int], set[int]]]:
-        """topic -> (pks of the papers with lo < pk <= hi that match it, ascending; those matching in the title).
+        """topic -> (pks of the papers with lo < pk <= hi that match it, in no promised order; those matching in the
+        title).
 
         The same FTS5 MATCH expression as search, run against a rowid range of the index: one engine."""
         out: dict[str, tuple[list[int], set[int]]] = {}
@@ -348,9 +349,8 @@ class Searcher:
                 out[topic] = ([], set())
                 continue
             expr, texpr, since, _ = exprs
-            pks = self.repo.window_rowids(expr, lo, hi, since)
-            title = set(self.repo.window_rowids(texpr, lo, hi, since)) if pks and texpr != expr else set()
-            out[topic] = (pks, title)
+            pks, title = self.repo.window_matches(expr, texpr if texpr != expr else None, lo, hi, since)
+            out[topic] = (pks, set(title))  # an author-only topic has no title matches
         return out
 
 

@@ -151,6 +151,7 @@ def test_work_per_digest_topic_is_bounded_at_the_limits(clock, monkeypatch):
     work = {kind: _tick_work(clock, monkeypatch, topics) for kind, topics in sets.items()}
     assert work["plain"]["suggest"] == 0 and work["plain"]["digests"] == 10  # the tick did build digests
     assert work["maximal"]["suggest"] == TOPIC_MAX_UNKNOWN
-    assert work["maximal"]["sql"] <= 3 * work["plain"]["sql"], work  # measured: 2.7x (the unknown word's stemming)
+    # measured: 3.6x (the unknown words' stemming; a plain topic's full and title matches are one statement)
+    assert work["maximal"]["sql"] <= 4 * work["plain"]["sql"], work
     assert work["unbounded"]["suggest"] >= 20 * max(1, TOPIC_MAX_UNKNOWN), work  # measured: 88 lookups per topic
     assert work["unbounded"]["sql"] >= 10 * work["plain"]["sql"], work  # measured: 24x
